@@ -1,0 +1,43 @@
+# One command to set up and run the bot, one to set up and run the tests.
+#   make run    creates .venv, installs the project, builds the index if needed and starts
+#               the Telegram bot (POLICYBOT_TELEGRAM_TOKEN set) or a local terminal chat.
+#   make test   creates .venv with the dev extras and runs the test suite.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# torch must come from this exact pin before sentence-transformers (see README).
+TORCH_PIN := torch==2.13.0
+
+.PHONY: run test eval bench setup setup-dev clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q $(TORCH_PIN)
+	$(BIN)/pip install -q -e '.[st,dev]'
+	touch $@ $(VENV)/.installed
+
+setup: $(VENV)/.installed
+setup-dev: $(VENV)/.installed-dev
+
+run: setup
+	$(BIN)/policybot start
+
+test: setup-dev
+	$(BIN)/python -m pytest -q
+
+eval: setup
+	$(BIN)/policybot eval tests/data/dev.jsonl --out docs/eval-latest.json
+
+bench: setup-dev
+	$(BIN)/python benchmarks/bench_index.py
+	$(BIN)/python benchmarks/bench_search.py
+
+clean:
+	rm -rf $(VENV) .policybot

@@ -1,0 +1,110 @@
+"""The corpus manifest (``documents.toml``): the one place that describes a document."""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import tomli_w
+
+MANIFEST_NAME = "documents.toml"
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+
+
+class CorpusError(Exception):
+    """A corpus that cannot be read or a document that cannot be added."""
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    file: str
+    title: str
+    publisher: str
+    kind: str
+    year: str = ""
+    inferred: tuple[str, ...] = ()
+    source_file: str = ""
+    url: str = ""
+
+    def citation(self) -> str:
+        """'Title (Publisher, 2023)'; inferred fields are marked 'antatt'."""
+        year = self.year
+        if year and "year" in self.inferred:
+            year = f"{year}, antatt"
+        parts = [p for p in (self.publisher, year) if p]
+        return f"{self.title} ({', '.join(parts)})" if parts else self.title
+
+
+@dataclass
+class Corpus:
+    root: Path
+    documents: list[Document] = field(default_factory=list)
+
+    def get(self, doc_id: str) -> Document:
+        for d in self.documents:
+            if d.id == doc_id:
+                return d
+        raise KeyError(doc_id)
+
+    def path(self, doc: Document) -> Path:
+        return self.root / doc.file
+
+    def read_text(self, doc: Document) -> str:
+        try:
+            return self.path(doc).read_text(encoding="utf-8")
+        except FileNotFoundError as e:
+            raise CorpusError(f"document '{doc.id}': file {self.path(doc)} is missing") from e
+        except UnicodeDecodeError as e:
+            raise CorpusError(f"document '{doc.id}': {self.path(doc)} is not UTF-8 text") from e
+
+
+def load_corpus(root: Path) -> Corpus:
+    root = Path(root)
+    path = root / MANIFEST_NAME
+    if not path.is_file():
+        raise CorpusError(f"no corpus manifest at {path}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise CorpusError(f"{path} is not valid TOML: {e}") from e
+    docs = []
+    seen: set[str] = set()
+    for i, raw in enumerate(data.get("document", [])):
+        missing = [k for k in ("id", "file", "title") if not raw.get(k)]
+        if missing:
+            raise CorpusError(f"{path}: document #{i + 1} lacks {', '.join(missing)}")
+        if raw["id"] in seen:
+            raise CorpusError(f"{path}: duplicate document id '{raw['id']}'")
+        seen.add(raw["id"])
+        docs.append(
+            Document(
+                id=raw["id"],
+                file=raw["file"],
+                title=raw["title"],
+                publisher=raw.get("publisher", ""),
+                kind=raw.get("kind", ""),
+                year=str(raw.get("year", "")),
+                inferred=tuple(raw.get("inferred", ())),
+                source_file=raw.get("source_file", ""),
+                url=raw.get("url", ""),
+            )
+        )
+    return Corpus(root=root, documents=docs)
+
+
+def save_corpus(corpus: Corpus) -> None:
+    """Write the manifest atomically (write beside, then rename)."""
+    path = corpus.root / MANIFEST_NAME
+    header = (
+        "# The corpus manifest: the one place that describes a document.\n"
+        "# `inferred` lists fields deduced from the content rather than read in the document.\n\n"
+    )
+    docs = []
+    for d in corpus.documents:
+        row = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(d).items()}
+        docs.append({k: v for k, v in row.items() if v != "" or k in ("year",)})
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(header + tomli_w.dumps({"document": docs}), encoding="utf-8")
+    tmp.replace(path)

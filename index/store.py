@@ -1,0 +1,419 @@
+"""Build, publish, load, compare and verify the search index.
+
+Layout of an index directory::
+
+    CURRENT                 name of the published build (replaced atomically)
+    builds/<name>/          one complete build:
+        manifest.json       format, model, chunker version, per-document hashes, counts
+        chunks.jsonl        chunk metadata and text, in vector order
+        vectors.faiss       FAISS inner-product index over L2-normalised vectors
+        bm25/               bm25s index over the same chunks
+    embed-cache.sqlite      vectors keyed by (model, embedded text): never embed twice
+
+A build is written into ``builds/<name>.partial``, renamed when complete, and only then
+published by replacing ``CURRENT``. A build that crashes or is interrupted leaves the
+previous build in place and usable; what it had embedded stays in the cache.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import bm25s
+import faiss
+import numpy as np
+
+from .chunk import CHUNKER_VERSION, Chunk, chunk_document
+from .embed import Embedder
+from .manifest import Corpus, Document
+from .parse import clean
+from .tokenize import tokens
+
+FORMAT_VERSION = 2
+EMBED_BATCH = 16
+KEEP_BUILDS = 2  # the published build and the one before it
+
+
+class IndexStoreError(Exception):
+    """An index that is missing, corrupt or does not fit the request."""
+
+
+class IndexMissing(IndexStoreError):
+    pass
+
+
+class IndexCorrupt(IndexStoreError):
+    pass
+
+
+def doc_hash(doc: Document, text: str) -> str:
+    meta = json.dumps([doc.id, doc.title, doc.publisher, doc.kind, doc.year, list(doc.inferred), doc.url])
+    return hashlib.sha256(meta.encode() + b"\0" + text.encode()).hexdigest()
+
+
+@dataclass
+class BuildReport:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    embedded: int = 0
+    reused: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    noop: bool = False
+    build: str = ""
+    reason: str = ""
+
+
+@dataclass
+class StatusReport:
+    exists: bool
+    up_to_date: bool
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    manifest: dict | None = None
+
+
+@dataclass
+class LoadedIndex:
+    manifest: dict
+    chunks: list[Chunk]
+    vectors: faiss.Index  # chunk with its section path and lead-in
+    text_vectors: faiss.Index  # the chunk's text alone
+    bm25: bm25s.BM25
+    path: Path
+
+    @property
+    def model(self) -> str:
+        return self.manifest["model"]["name"]
+
+
+# --- the embedding cache -----------------------------------------------------------
+
+
+class EmbeddingCache:
+    """SQLite table of vectors keyed by sha256(model, text)."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path)
+        self._db.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, dim INTEGER, data BLOB)")
+
+    @staticmethod
+    def key(model: str, text: str) -> str:
+        return hashlib.sha256(f"{model}\0{text}".encode()).hexdigest()
+
+    def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(keys), 500):
+            part = keys[i : i + 500]
+            q = f"SELECT key, data FROM vec WHERE key IN ({','.join('?' * len(part))})"
+            for k, data in self._db.execute(q, part):
+                out[k] = np.frombuffer(data, dtype=np.float32)
+        return out
+
+    def put_many(self, items: list[tuple[str, np.ndarray]]) -> None:
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO vec (key, dim, data) VALUES (?, ?, ?)",
+                [(k, int(v.shape[0]), np.asarray(v, dtype=np.float32).tobytes()) for k, v in items],
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+
+# --- building ----------------------------------------------------------------------
+
+
+def current_build(index_dir: Path) -> Path | None:
+    pointer = Path(index_dir) / "CURRENT"
+    if not pointer.is_file():
+        return None
+    name = pointer.read_text(encoding="utf-8").strip()
+    path = Path(index_dir) / "builds" / name
+    return path if name and path.is_dir() else None
+
+
+def _read_manifest(build: Path | None) -> dict | None:
+    if build is None:
+        return None
+    try:
+        return json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _diff(old: dict | None, hashes: dict[str, str]) -> tuple[list[str], list[str], list[str], list[str]]:
+    before = {k: v["hash"] for k, v in (old or {}).get("documents", {}).items()}
+    added = [d for d in hashes if d not in before]
+    removed = [d for d in before if d not in hashes]
+    changed = [d for d in hashes if d in before and before[d] != hashes[d]]
+    unchanged = [d for d in hashes if d in before and before[d] == hashes[d]]
+    return added, changed, removed, unchanged
+
+
+def build_index(
+    corpus: Corpus,
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    force: bool = False,
+    progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> BuildReport:
+    """Build the index for ``corpus`` into ``index_dir`` and publish it atomically.
+
+    ``on_total(n)`` is called with the number of chunks that need embedding, ``progress(k)``
+    after each batch of ``k``: the CLI hangs a progress bar on them.
+    """
+    t0 = time.perf_counter()
+    index_dir = Path(index_dir)
+    (index_dir / "builds").mkdir(parents=True, exist_ok=True)
+
+    texts = {d.id: corpus.read_text(d) for d in corpus.documents}
+    hashes = {d.id: doc_hash(d, texts[d.id]) for d in corpus.documents}
+    old = _read_manifest(current_build(index_dir))
+    added, changed, removed, unchanged = _diff(old, hashes)
+    report = BuildReport(added=added, changed=changed, removed=removed, unchanged=unchanged)
+
+    same_setup = (
+        old is not None
+        and old.get("format_version") == FORMAT_VERSION
+        and old.get("chunker_version") == CHUNKER_VERSION
+        and old.get("model", {}).get("name") == embedder.name
+    )
+    if same_setup and not (added or changed or removed) and not force:
+        report.noop = True
+        report.chunks = int(old["chunk_count"])
+        report.build = current_build(index_dir).name  # type: ignore[union-attr]
+        report.seconds = time.perf_counter() - t0
+        return report
+    if old is not None and not same_setup:
+        report.reason = "modell, chunker eller format er endret: alt bygges på nytt"
+
+    chunks: list[Chunk] = []
+    for d in corpus.documents:
+        chunks.extend(chunk_document(d.id, texts[d.id]))
+    if not chunks:
+        raise IndexStoreError("korpuset har ingen tekst å indeksere")
+
+    # Embeddings: reuse the cache, embed the rest in batches (committed as they come,
+    # so an interrupted build keeps what it did).
+    cache = EmbeddingCache(index_dir / "embed-cache.sqlite")
+    try:
+        # Two views of every chunk: with its section path and lead-in (embed_text), and
+        # the quoted text alone. Search scores a chunk by both (see retrieval.search).
+        view_texts = [c.embed_text for c in chunks] + [c.text for c in chunks]
+        keys = [EmbeddingCache.key(embedder.name, t) for t in view_texts]
+        have = cache.get_many(list(set(keys)))
+        todo_keys: list[str] = []
+        todo_texts: list[str] = []
+        pending: set[str] = set()
+        for k, t in zip(keys, view_texts):
+            if k not in have and k not in pending:
+                pending.add(k)
+                todo_keys.append(k)
+                todo_texts.append(t)
+        report.embedded = len(todo_texts)
+        report.reused = len(keys) - report.embedded
+        if on_total:
+            on_total(len(todo_texts))
+        for i in range(0, len(todo_texts), EMBED_BATCH):
+            vecs = embedder.passages(todo_texts[i : i + EMBED_BATCH])
+            batch = list(zip(todo_keys[i : i + EMBED_BATCH], vecs))
+            cache.put_many(batch)
+            have.update(batch)
+            if progress:
+                progress(len(batch))
+        matrix = np.stack([have[k] for k in keys]).astype(np.float32)
+    finally:
+        cache.close()
+    if matrix.shape[1] != embedder.dim:
+        raise IndexStoreError(f"vektorene har dimensjon {matrix.shape[1]}, modellen {embedder.dim}")
+
+    name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    partial = index_dir / "builds" / f"{name}.partial"
+    partial.mkdir()
+    try:
+        n = len(chunks)
+        _write_build(partial, chunks, matrix[:n], matrix[n:])
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "chunker_version": CHUNKER_VERSION,
+            "model": {"name": embedder.name, "dim": embedder.dim},
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "chunk_count": len(chunks),
+            "documents": {
+                d.id: {
+                    "hash": hashes[d.id],
+                    "file": d.file,
+                    "title": d.title,
+                    "publisher": d.publisher,
+                    "kind": d.kind,
+                    "year": d.year,
+                    "inferred": list(d.inferred),
+                    "url": d.url,
+                    "chunks": sum(1 for c in chunks if c.doc_id == d.id),
+                }
+                for d in corpus.documents
+            },
+            "corpus_dir": str(corpus.root),
+        }
+        (partial / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        final = index_dir / "builds" / name
+        partial.rename(final)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    _publish(index_dir, name)
+    _prune(index_dir, keep=name)
+
+    report.chunks = len(chunks)
+    report.build = name
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _write_build(path: Path, chunks: list[Chunk], matrix: np.ndarray, text_matrix: np.ndarray) -> None:
+    with open(path / "chunks.jsonl", "w", encoding="utf-8") as f:
+        for c in chunks:
+            f.write(json.dumps(c.to_json(), ensure_ascii=False) + "\n")
+    # Exact inner product search: at a few thousand chunks a flat scan takes well under a
+    # millisecond. Past ~1M chunks switch to faiss.IndexHNSWFlat (or IVF-PQ to save memory).
+    for name, m in (("vectors.faiss", matrix), ("text_vectors.faiss", text_matrix)):
+        flat = faiss.IndexFlatIP(m.shape[1])
+        flat.add(m)
+        faiss.write_index(flat, str(path / name))
+    bm25 = bm25s.BM25()
+    bm25.index([tokens(c.embed_text) or ["_"] for c in chunks], show_progress=False)
+    bm25.save(str(path / "bm25"), show_progress=False)
+
+
+def _publish(index_dir: Path, name: str) -> None:
+    tmp = index_dir / f"CURRENT.{uuid.uuid4().hex[:6]}.tmp"
+    tmp.write_text(name + "\n", encoding="utf-8")
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, index_dir / "CURRENT")
+
+
+def _prune(index_dir: Path, keep: str) -> None:
+    builds = sorted((p for p in (index_dir / "builds").iterdir() if p.is_dir()), key=lambda p: p.name)
+    finished = [p for p in builds if not p.name.endswith(".partial")]
+    stale = [p for p in finished if p.name != keep][: max(0, len(finished) - KEEP_BUILDS)]
+    stale += [p for p in builds if p.name.endswith(".partial")]
+    for p in stale:
+        shutil.rmtree(p, ignore_errors=True)
+
+
+# --- loading -----------------------------------------------------------------------
+
+_FIX = "Kjør `policybot index build` for å bygge den."
+_FIX_FORCE = "Kjør `policybot index build --force` for å bygge den på nytt."
+
+
+def load_index(index_dir: Path) -> LoadedIndex:
+    """Load the published build, read-only. Raises IndexMissing or IndexCorrupt with a
+    message that names the command that fixes it."""
+    index_dir = Path(index_dir)
+    build = current_build(index_dir)
+    if build is None:
+        raise IndexMissing(f"Fant ingen indeks i {index_dir}. {_FIX}")
+    try:
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexCorrupt(f"Indeksen i {build} har et annet format ({manifest.get('format_version')}). {_FIX_FORCE}")
+        with open(build / "chunks.jsonl", encoding="utf-8") as f:
+            chunks = [Chunk.from_json(json.loads(line)) for line in f if line.strip()]
+        vectors = faiss.read_index(str(build / "vectors.faiss"))
+        text_vectors = faiss.read_index(str(build / "text_vectors.faiss"))
+        bm25 = bm25s.BM25.load(str(build / "bm25"), show_progress=False)
+    except IndexStoreError:
+        raise
+    except Exception as e:  # noqa: BLE001 - any unreadable file means a corrupt index
+        raise IndexCorrupt(f"Indeksen i {build} er skadet ({type(e).__name__}: {e}). {_FIX_FORCE}") from e
+    n_bm25 = int(bm25.scores["num_docs"]) if "num_docs" in bm25.scores else len(chunks)
+    if not (len(chunks) == vectors.ntotal == text_vectors.ntotal == manifest.get("chunk_count") == n_bm25):
+        raise IndexCorrupt(
+            f"Indeksen i {build} er ufullstendig: {len(chunks)} passasjer, "
+            f"{vectors.ntotal}/{text_vectors.ntotal} vektorer, "
+            f"{n_bm25} BM25-dokumenter. {_FIX_FORCE}"
+        )
+    return LoadedIndex(manifest=manifest, chunks=chunks, vectors=vectors, text_vectors=text_vectors, bm25=bm25, path=build)
+
+
+# --- status and verification -------------------------------------------------------
+
+
+def index_status(corpus: Corpus, index_dir: Path, model_name: str | None = None) -> StatusReport:
+    build = current_build(Path(index_dir))
+    manifest = _read_manifest(build)
+    if manifest is None:
+        return StatusReport(exists=False, up_to_date=False, notes=[f"Fant ingen indeks i {index_dir}."])
+    hashes = {d.id: doc_hash(d, corpus.read_text(d)) for d in corpus.documents}
+    added, changed, removed, _ = _diff(manifest, hashes)
+    notes = []
+    if manifest.get("chunker_version") != CHUNKER_VERSION:
+        notes.append(f"chunkeren er endret ({manifest.get('chunker_version')} → {CHUNKER_VERSION})")
+    if model_name and manifest.get("model", {}).get("name") != model_name:
+        notes.append(f"modellen er endret ({manifest['model']['name']} → {model_name})")
+    up = not (added or changed or removed or notes)
+    return StatusReport(True, up, added, changed, removed, notes, manifest)
+
+
+def verify_index(index_dir: Path, corpus: Corpus | None = None) -> list[str]:
+    """Integrity problems of the published index; an empty list means it is sound."""
+    try:
+        idx = load_index(index_dir)
+    except IndexStoreError as e:
+        return [str(e)]
+    problems: list[str] = []
+    n = len(idx.chunks)
+    for label, store in (("vectors.faiss", idx.vectors), ("text_vectors.faiss", idx.text_vectors)):
+        if store.ntotal != n:
+            problems.append(f"{label}: {store.ntotal} vektorer, men {n} passasjer")
+            continue
+        if store.d != idx.manifest["model"]["dim"]:
+            problems.append(f"{label}: dimensjon {store.d}, manifestet sier {idx.manifest['model']['dim']}")
+            continue
+        mat = store.reconstruct_n(0, n) if n else np.zeros((0, store.d), np.float32)
+        if not np.isfinite(mat).all():
+            problems.append(f"{label}: noen vektorer er ikke endelige tall (NaN/inf)")
+            continue
+        bad = int(np.sum(np.abs(np.linalg.norm(mat, axis=1) - 1.0) > 1e-3))
+        if bad:
+            problems.append(f"{label}: {bad} vektorer er ikke normalisert")
+    per_doc: dict[str, int] = {}
+    for c in idx.chunks:
+        per_doc[c.doc_id] = per_doc.get(c.doc_id, 0) + 1
+    for doc_id, meta in idx.manifest["documents"].items():
+        if per_doc.get(doc_id, 0) != meta["chunks"]:
+            problems.append(f"{doc_id}: manifestet sier {meta['chunks']} passasjer, fant {per_doc.get(doc_id, 0)}")
+    if corpus is not None:
+        known = {d.id: d for d in corpus.documents}
+        for doc_id, meta in idx.manifest["documents"].items():
+            d = known.get(doc_id)
+            if d is None:
+                problems.append(f"{doc_id}: finnes i indeksen, men ikke i korpuset")
+                continue
+            text = corpus.read_text(d)
+            if doc_hash(d, text) != meta["hash"]:
+                problems.append(f"{doc_id}: dokumentet er endret siden indeksen ble bygd")
+                continue
+            for c in (c for c in idx.chunks if c.doc_id == doc_id):
+                if clean(text[c.start : c.end]) != c.text:
+                    problems.append(f"{c.id}: teksten stemmer ikke med kildeteksten ({c.start}–{c.end})")
+                    break
+    return problems

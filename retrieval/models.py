@@ -1,0 +1,94 @@
+"""Typed results at the boundary between retrieval and the bot."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from index.chunk import Chunk
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    id: str
+    title: str
+    publisher: str
+    kind: str
+    year: str
+    inferred: tuple[str, ...] = ()
+    url: str = ""
+    chunks: int = 0
+
+    def citation(self) -> str:
+        year = self.year
+        if year and "year" in self.inferred:
+            year = f"{year}, antatt"
+        parts = [p for p in (self.publisher, year) if p]
+        return f"{self.title} ({', '.join(parts)})" if parts else self.title
+
+
+@dataclass(frozen=True)
+class Filters:
+    doc_ids: frozenset[str] = frozenset()
+    publisher: str = ""
+    kind: str = ""
+    commitments_only: bool = False
+
+    def allows(self, chunk: Chunk, doc: DocInfo) -> bool:
+        if self.doc_ids and chunk.doc_id not in self.doc_ids:
+            return False
+        if self.publisher and self.publisher.lower() not in doc.publisher.lower():
+            return False
+        if self.kind and self.kind.lower() != doc.kind.lower():
+            return False
+        if self.commitments_only and chunk.kind != "commitment":
+            return False
+        return True
+
+    @property
+    def active(self) -> bool:
+        return bool(self.doc_ids or self.publisher or self.kind or self.commitments_only)
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    doc: DocInfo
+    score: float
+    highlight: tuple[str, ...] = ()  # the sentence(s) of chunk.text that best match
+
+    @property
+    def section(self) -> str:
+        return " › ".join(self.chunk.section)
+
+    def to_json(self) -> dict:
+        c = self.chunk
+        return {
+            "id": c.id,
+            "doc_id": c.doc_id,
+            "title": self.doc.title,
+            "publisher": self.doc.publisher,
+            "year": self.doc.year,
+            "section": self.section,
+            "kind": c.kind,
+            "lead_in": c.lead_in,
+            "text": c.text,
+            "score": round(float(self.score), 4),
+            "start": c.start,
+            "end": c.end,
+            "highlight": list(self.highlight),
+        }
+
+
+@dataclass
+class SearchResult:
+    query: str
+    abstained: bool
+    hits: list[Hit] = field(default_factory=list)  # empty when abstained
+    near_misses: list[Hit] = field(default_factory=list)  # the closest passages when abstained
+
+    def to_json(self) -> dict:
+        return {
+            "query": self.query,
+            "abstained": self.abstained,
+            "results": [h.to_json() for h in self.hits],
+            "near_misses": [h.to_json() for h in self.near_misses],
+        }

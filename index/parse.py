@@ -21,6 +21,7 @@ photo credits and footnote texts (footnote *markers* in running text are removed
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -75,6 +76,7 @@ class Line:
     level: int = 0
     number: str = ""
     content_start: int = 0  # for bullets: offset past the bullet mark
+    trailing_space: bool = False  # wrapped lines of a PDF extraction often keep one
 
 
 @dataclass
@@ -104,7 +106,7 @@ def _split_lines(text: str) -> list[Line]:
             lead = len(raw) - len(raw.lstrip())
             s = pos + lead
             e = s + len(stripped)
-            lines.append(Line(start=s, end=e, text=stripped, content_start=s))
+            lines.append(Line(start=s, end=e, text=stripped, content_start=s, trailing_space=raw[-1:].isspace()))
         else:
             lines.append(Line(start=pos, end=pos, text="", kind="blank"))
         pos += len(raw) + 1
@@ -178,8 +180,8 @@ def _is_title_line(ln: Line, nxt: Line | None, blank_after: bool, max_len: int =
         return False
     if t[0] in "«\"(" or _SENT_END.search(t):
         return False
-    if t.split()[-1].lower() in _FUNCTION_WORDS:
-        return False
+    if t.split()[-1].lower() in _FUNCTION_WORDS and not blank_after:
+        return False  # "… gjenreisningen av" / "Husbanken. …": a wrapped line
     if nxt is not None and nxt.kind == "text" and _starts_lower(nxt.text):
         return False
     return True
@@ -210,12 +212,28 @@ def parse_document(text: str) -> list[Unit]:
     def section() -> tuple[str, ...]:
         return tuple(t for _, t in numbered) + tuple(run)
 
+    starts = [ln.start for ln in lines]
+
+    def next_line_after(offset: int) -> Line | None:
+        j = bisect.bisect_right(starts, offset)
+        while j < len(lines) and lines[j].kind in ("blank", "noise"):
+            j += 1
+        return lines[j] if j < len(lines) else None
+
     def close() -> None:
         nonlocal cur
-        if cur is not None:
-            cur.text = clean(text[cur.start : cur.end])
-            units.append(cur)
-            cur = None
+        if cur is None:
+            return
+        unit, cur = cur, None
+        unit.text = clean(text[unit.start : unit.end])
+        if unit.kind == "paragraph" and _wrapped_title(unit.text):
+            # A title wrapped over two lines ("Pensjon: trygt, rettferdig og godt å" /
+            # "leve av") with running text, not a list, after it.
+            after = next_line_after(unit.end)
+            if after is None or after.kind != "bullet":
+                heading(unit.text, unit.start, unit.end, None)
+                return
+        units.append(unit)
 
     def heading(title: str, s: int, e: int, level: int | None) -> None:
         nonlocal run, last_was_heading, lead_in, lead_commit, list_next, section_lead
@@ -234,7 +252,10 @@ def parse_document(text: str) -> list[Unit]:
         lead_in, lead_commit = "", False
 
     i = 0
+    prev_content: Line | None = None
     while i < len(lines):
+        if i > 0 and lines[i - 1].kind != "blank":
+            prev_content = lines[i - 1]
         ln = lines[i]
         if ln.kind == "blank":
             blank_since_cur = True
@@ -321,7 +342,7 @@ def parse_document(text: str) -> list[Unit]:
             continue
 
         # A text line: continuation of the open unit, a heading, or a new paragraph.
-        if cur is not None and _continues(cur, ln, nxt, blank_since_cur, prev_line_len, text):
+        if cur is not None and _continues(cur, ln, nxt, blank_since_cur, prev_line_len, text, prev_content):
             cur.end = ln.end
             blank_since_cur = False
             prev_line_len = len(ln.text)
@@ -342,6 +363,16 @@ def parse_document(text: str) -> list[Unit]:
     return units
 
 
+def _wrapped_title(t: str) -> bool:
+    return (
+        len(t) <= 90
+        and len(t.split()) <= 14
+        and t[:1].isupper()
+        and t[-1] not in _TERMINAL + ",-–»\")"
+        and not _SENT_END.search(t)
+    )
+
+
 def _closed(u: Unit, text: str) -> bool:
     tail = text[u.start : u.end].rstrip()
     return bool(tail) and tail[-1] in _TERMINAL + "»\")"
@@ -352,13 +383,16 @@ def _is_leadin_line(t: str) -> bool:
 
 
 def _continues(
-    cur: Unit, ln: Line, nxt: Line | None, blank_between: bool, prev_len: int, text: str
+    cur: Unit, ln: Line, nxt: Line | None, blank_between: bool, prev_len: int, text: str, prev: Line | None = None
 ) -> bool:
     t = ln.text
     if not blank_between:
         # Consecutive lines: a wrapped line of the same unit, unless this line starts a
         # lead-in or a heading squeezed under the unit by the layout:
         # "• … barnehage\n Skolenes rolle som forebyggende arena\nOslo Arbeiderparti vil:".
+        if cur.kind == "bullet" and prev is not None and not prev.trailing_space and t[:1].isupper():
+            # "… fellesgodene lokalt" (no trailing space: the item ended) / " Handels- og …"
+            return False
         if _starts_lower(t) or not (cur.kind == "bullet" or _closed(cur, text)):
             return False if _is_leadin_line(t) and cur.kind == "bullet" else True
         if _is_leadin_line(t):

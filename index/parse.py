@@ -63,7 +63,7 @@ _FUNCTION_WORDS = frozenset(
     "har skal kan må ved under etter over mellom gjennom uten både enn så seg sin sitt".split()
 )
 _LEADIN_COMMITMENT = re.compile(
-    r"(\bvil(\s+derfor)?|\b(arbeiderparti(et)?|regjeringen|vi))\s*:$", re.I
+    r"(\bvil(\s+derfor)?|\b(arbeiderparti(et)?|regjeringen|vi))\s*:(\s|$)", re.I
 )
 
 
@@ -318,10 +318,15 @@ def parse_document(text: str) -> list[Unit]:
                 if len(units) > 1 and units[-2].kind == "paragraph" and units[-2].text.endswith(":"):
                     # "Arbeiderpartiet vil:" then "For asylsøkere på mottak:"
                     units[-2].kind = "leadin"
-                    lead_in = f"{_last_sentence(units[-2].text)} {lead_in}"
+                    outer = _last_sentence(units[-2].text)
+                    if _LEADIN_COMMITMENT.search(outer):
+                        section_lead = outer
+                    lead_in = f"{outer} {lead_in}"
                 lead_commit = bool(_LEADIN_COMMITMENT.search(lead_in))
-                if lead_commit:
+                if lead_commit and not section_lead:
                     section_lead = lead_in
+                elif lead_commit:
+                    pass
                 elif section_lead:
                     # "For asylsøkere på mottak:" under an earlier "Arbeiderpartiet vil:"
                     lead_in, lead_commit = f"{section_lead} {lead_in}", True

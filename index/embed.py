@@ -77,7 +77,8 @@ class SentenceTransformerEmbedder:
             self._model = SentenceTransformer(model, device=device)
         except Exception as e:  # noqa: BLE001 - surface any load failure plainly
             raise EmbedderError(f"kan ikke laste sentence-transformers-modellen '{model}': {e}") from e
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         self.name = f"st:{model}"
         self._qp, self._pp = query_prefix, passage_prefix
         self._lock = threading.Lock()

@@ -1,0 +1,33 @@
+"""The terminal chat, driven through a pipe like a script would."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+
+def test_chat_answers_questions_from_a_pipe(built_index, tmp_path):
+    env = {**os.environ, "POLICYBOT_INDEX_DIR": str(built_index[0]), "POLICYBOT_DATA_DIR": str(tmp_path)}
+    env.pop("POLICYBOT_TELEGRAM_TOKEN", None)
+    script = "\n".join(
+        [
+            "Vil Ap fjerne kontantstøtten?",
+            "/flere",
+            "Hva mener Ap om aktiv dødshjelp?",
+            "/dokument ap-migrasjonsutvalget",
+            "kontantstøtten",
+            "/ukjent",
+            "",
+        ]
+    )
+    out = subprocess.run([sys.executable, "-m", "bot.cli", "start"], input=script, capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "1. «Oslo Arbeiderparti vil: … fjerne kontantstøtten og bruke pengene på billigere barnehage»" in text
+    assert "— Trygghet for alle – kampen mot organisert kriminalitet og utenforskap" in text
+    assert "\n4. «" in text  # /flere showed the next page
+    assert "Jeg fant ikke noe om dette i dokumentene" in text
+    assert "Søker nå bare i «Arbeiderpartiets migrasjonsutvalg" in text
+    assert "Fjerne kontantstøtten og andre hindre" in text
+    assert "kjenner jeg ikke" in text
+    assert "lokal chat" in out.stderr  # no token: start fell back to the terminal chat

@@ -1,0 +1,279 @@
+"""The real python-telegram-bot Application against a stand-in Bot API on 127.0.0.1.
+
+Every assertion is about the Bot API calls the bot actually made over HTTP."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from html.parser import HTMLParser
+
+import pytest
+
+from bot.engine import Engine
+from bot.feedback import FeedbackStore
+from bot.settings import Settings
+from bot.telegram_app import build_application
+
+from .fake_bot_api import BOT_USER, FakeBotAPI, Faults
+
+TOKEN = "123456789:AAHfake-test-token-abcdefghijklmnopq"
+ALLOWED_TAGS = {"b", "i", "a", "blockquote", "u", "s", "code", "pre"}
+
+
+class TelegramHTML(HTMLParser):
+    """Fails on tags Telegram does not accept and on unbalanced markup."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in ALLOWED_TAGS:
+            self.errors.append(f"tag <{tag}>")
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack.pop() != tag:
+            self.errors.append(f"unbalanced </{tag}>")
+
+
+def assert_valid_html(text: str) -> None:
+    p = TelegramHTML()
+    p.feed(text)
+    p.close()
+    assert not p.errors and not p.stack, (p.errors, p.stack, text[:300])
+
+
+class BotHarness:
+    def __init__(self, api: FakeBotAPI, app, engine: Engine) -> None:
+        self.api, self.app, self.engine = api, app, engine
+
+    async def ask(self, text: str, **kw) -> dict:
+        before = len(self.api.calls_of("sendMessage"))
+        self.api.push_text(text, **kw)
+        calls = await self.api.wait_for("sendMessage", before + 1)
+        return calls[before].params
+
+
+async def start_bot(tmp_path, retriever, faults: Faults | None = None, **settings_kw):
+    api = FakeBotAPI(TOKEN, faults)
+    await api.start()
+    settings = Settings(
+        telegram_token=TOKEN,
+        telegram_api_url=api.base_url,
+        data_dir=tmp_path,
+        admin_ids=[999],
+        rate_limit_per_minute=settings_kw.pop("rate_limit_per_minute", 100),
+        **settings_kw,
+    )
+    engine = Engine(retriever, FeedbackStore(settings.feedback_db, "salt"), per_page=settings.results_per_page)
+    app = build_application(settings, engine)
+    await app.initialize()
+    await app.post_init(app)
+    await app.start()
+    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    return BotHarness(api, app, engine)
+
+
+async def stop_bot(h: BotHarness) -> None:
+    await h.app.updater.stop()
+    await h.app.stop()
+    await h.app.shutdown()
+    await h.api.stop()
+
+
+@pytest.fixture
+async def bot(tmp_path, retriever, built_index):
+    h = await start_bot(tmp_path, retriever, index_dir=built_index[0])
+    yield h
+    await stop_bot(h)
+    for c in h.api.calls_of("sendMessage") + h.api.calls_of("editMessageText"):
+        text = c.params["text"]
+        assert len(text) <= 4096
+        if c.params.get("parse_mode") == "HTML":
+            assert_valid_html(text)
+
+
+async def test_start_registers_norwegian_commands_and_welcomes(bot):
+    (cmds,) = bot.api.calls_of("setMyCommands")
+    names = [c["command"] for c in cmds.params["commands"]]
+    assert {"start", "hjelp", "dokumenter", "filter", "lofter"} <= set(names)
+    sent = await bot.ask("/start")
+    assert "Hei!" in sent["text"] and "Vil Ap fjerne kontantstøtten?" in sent["text"]
+
+
+async def test_question_gets_passage_citation_and_buttons(bot):
+    sent = await bot.ask("Vil Ap fjerne kontantstøtten?")
+    assert sent["parse_mode"] == "HTML"
+    text = sent["text"]
+    assert "fjerne kontantstøtten og bruke pengene på billigere barnehage" in text
+    assert "Trygghet for alle – kampen mot organisert kriminalitet og utenforskap" in text
+    assert "Oslo Arbeiderparti (partistyret)" in text and "<blockquote>" in text
+    buttons = [b for row in sent["reply_markup"]["inline_keyboard"] for b in row]
+    labels = [b["text"] for b in buttons]
+    assert "Vis flere ▶" in labels and "👍" in labels and "👎" in labels
+    assert any(lbl.startswith("📖 Sammenheng") for lbl in labels)
+    assert all(len(b["callback_data"].encode()) <= 64 for b in buttons if "callback_data" in b)
+
+
+def _button(sent: dict, label: str) -> str:
+    for row in sent["reply_markup"]["inline_keyboard"]:
+        for b in row:
+            if b["text"].startswith(label):
+                return b["callback_data"]
+    raise AssertionError(f"no button {label}")
+
+
+def _as_message(sent: dict, message_id: int = 777) -> dict:
+    return {"message_id": message_id, "date": 0, "chat": {"id": int(sent["chat_id"]), "type": "private"}, "from": BOT_USER, "text": sent["text"]}
+
+
+async def test_vis_flere_edits_the_message_with_the_next_results(bot):
+    sent = await bot.ask("Hva vil dere gjøre for politiet?")
+    bot.api.push_callback(_button(sent, "Vis flere"), _as_message(sent, 777))
+    (edit,) = await bot.api.wait_for("editMessageText")
+    assert int(edit.params["message_id"]) == 777
+    assert "<b>4.</b>" in edit.params["text"] and "<b>1.</b>" not in edit.params["text"]
+    assert await bot.api.wait_for("answerCallbackQuery")
+
+
+async def test_context_button_sends_the_surrounding_text(bot):
+    sent = await bot.ask("Vil Ap fjerne kontantstøtten?")
+    before = len(bot.api.calls_of("sendMessage"))
+    bot.api.push_callback(_button(sent, "📖 Sammenheng 1"), _as_message(sent))
+    calls = await bot.api.wait_for("sendMessage", before + 1)
+    text = calls[before].params["text"]
+    assert "Sammenheng" in text and "øke bemanningen i barnehager i levekårsutsatte områder" in text
+
+
+async def test_vote_is_stored_with_a_hashed_user_id(bot, tmp_path):
+    sent = await bot.ask("Hva er heldagsskole?")
+    bot.api.push_callback(_button(sent, "👎"), _as_message(sent), user_id=555)
+    (ack,) = await bot.api.wait_for("answerCallbackQuery")
+    assert "Takk" in ack.params.get("text", "")
+    rows = sqlite3.connect(tmp_path / "feedback.sqlite").execute(
+        "SELECT v.vote, v.user_hash, q.question, q.passages FROM votes v JOIN questions q USING (token)"
+    ).fetchall()
+    assert len(rows) == 1
+    vote, user_hash, question, passages = rows[0]
+    assert vote == 0 and question == "Hva er heldagsskole?" and "ap-program-2025-2029#" in passages
+    assert "555" not in user_hash and len(user_hash) == 24
+
+
+async def test_expired_button_gets_a_polite_answer(bot):
+    msg = {"message_id": 5, "date": 0, "chat": {"id": 100, "type": "private"}, "from": BOT_USER, "text": "gammelt svar"}
+    bot.api.push_callback("p:gonegone:1", msg)
+    bot.api.push_callback("v:gonegone:1", msg)
+    bot.api.push_callback("complete-nonsense", msg)
+    acks = await bot.api.wait_for("answerCallbackQuery", 3)
+    assert all("utløpt" in a.params["text"] for a in acks)
+    assert not bot.api.calls_of("editMessageText")
+
+
+async def test_inline_query_offers_passages_with_citation(bot):
+    bot.api.push_inline("kontantstøtten")
+    (call,) = await bot.api.wait_for("answerInlineQuery")
+    results = call.params["results"]
+    assert results and all(r["type"] == "article" for r in results)
+    content = results[0]["input_message_content"]
+    assert "kontantstøtten" in content["message_text"].lower() and content["parse_mode"] == "HTML"
+    assert "📄" in content["message_text"]
+    for r in results:
+        assert_valid_html(r["input_message_content"]["message_text"])
+
+
+async def test_group_messages_are_ignored_unless_the_bot_is_addressed(bot):
+    bot.api.push_text("Vil Ap fjerne kontantstøtten?", chat_id=-200, chat_type="group")
+    await asyncio.sleep(1.0)
+    assert not [c for c in bot.api.calls_of("sendMessage") if int(c.params["chat_id"]) == -200]
+    sent = await bot.ask("@policy_test_bot Vil Ap fjerne kontantstøtten?", chat_id=-200, chat_type="group")
+    assert int(sent["chat_id"]) == -200 and "kontantstøtten" in sent["text"]
+    reply_to_bot = {"message_id": 1, "date": 0, "chat": {"id": -200, "type": "group"}, "from": BOT_USER, "text": "…"}
+    sent = await bot.ask("Hva med turistskatt?", chat_id=-200, chat_type="group", reply_to=reply_to_bot)
+    assert "besøksbidrag" in sent["text"]
+
+
+async def test_odd_input_gets_sensible_replies(bot):
+    sent = await bot.ask("/finnesikke")
+    assert "kjenner jeg ikke" in sent["text"] and "/hjelp" in sent["text"]
+    sent = await bot.ask("<script>alert(1)</script> *kontantstøtte* ?")
+    assert "<script>" not in sent["text"]
+    sent = await bot.ask("kontantstøtten " * 700)  # ~10,000 characters
+    assert "langt" in sent["text"] and len(sent["text"]) <= 4096
+    sent = await bot.ask("Hva mener Ap om aktiv dødshjelp?")
+    assert "Jeg fant ikke noe om dette i dokumentene" in sent["text"]
+    before = len(bot.api.calls_of("sendMessage"))
+    bot.api.push({"message": {"message_id": 9, "date": 0, "chat": {"id": 100, "type": "private"}, "from": {"id": 555, "is_bot": False, "first_name": "K"}, "sticker": {"file_id": "x", "file_unique_id": "y", "type": "regular", "width": 1, "height": 1, "is_animated": False, "is_video": False}}})
+    calls = await bot.api.wait_for("sendMessage", before + 1)
+    assert "bare tekst" in calls[before].params["text"]
+
+
+async def test_filters_by_button_restrict_answers(bot):
+    sent = await bot.ask("/filter")
+    data = _button(sent, "Arbeiderpartiets migrasjonsutvalg")
+    bot.api.push_callback(data, _as_message(sent))
+    (edit,) = await bot.api.wait_for("editMessageText")
+    assert "✅ Arbeiderpartiets migrasjonsutvalg" in str(edit.params["reply_markup"])
+    sent = await bot.ask("kontantstøtten")
+    assert "Søkte i" in sent["text"] and "Arbeiderpartiets migrasjonsutvalg" in sent["text"]
+    assert "Oslo Arbeiderparti (partistyret)" not in sent["text"]
+    sent = await bot.ask("/nullstill")
+    sent = await bot.ask("/lofter")
+    assert "bare løfter" in sent["text"]
+
+
+async def test_admin_reload_swaps_the_index(bot):
+    sent = await bot.ask("/oppdater", user_id=1)
+    assert "administratorer" in sent["text"]
+    old = bot.engine.retriever
+    before = len(bot.api.calls_of("sendMessage"))
+    # questions in flight while the index is swapped are all answered
+    for q in ("skole", "helse", "politi"):
+        bot.api.push_text(q, user_id=3)
+    bot.api.push_text("/oppdater", user_id=999)
+    for q in ("bolig", "klima", "kontantstøtten"):
+        bot.api.push_text(q, user_id=4)
+    calls = await bot.api.wait_for("sendMessage", before + 7)
+    texts = [c.params["text"] for c in calls[before:]]
+    assert sum("lastet inn på nytt" in t for t in texts) == 1
+    assert not any("noe gikk galt" in t for t in texts)
+    assert bot.engine.retriever is not old and len(bot.engine.retriever.chunks) == len(old.chunks)
+
+
+async def test_429_is_retried_and_the_answer_sent_once(tmp_path, retriever):
+    h = await start_bot(tmp_path, retriever, Faults(script={"sendMessage": [429, 500]}, retry_after=1))
+    try:
+        h.api.push_text("Vil Ap fjerne kontantstøtten?")
+        (ok,) = await h.api.wait_for("sendMessage")
+        attempts = h.api.calls_of("sendMessage", ok_only=False)
+        assert [c.status for c in attempts] == [429, 500, 200]
+        assert attempts[1].at - attempts[0].at >= 0.9  # waited retry_after
+        await asyncio.sleep(0.5)
+        assert len(h.api.calls_of("sendMessage")) == 1
+    finally:
+        await stop_bot(h)
+
+
+async def test_rate_limit_is_friendly(tmp_path, retriever):
+    h = await start_bot(tmp_path, retriever, rate_limit_per_minute=2)
+    try:
+        for q in ("skole", "helse", "politi"):
+            h.api.push_text(q)
+        calls = await h.api.wait_for("sendMessage", 3)
+        assert sum("veldig raskt" in c.params["text"] for c in calls) == 1
+    finally:
+        await stop_bot(h)
+
+
+async def test_token_never_appears_in_logs(tmp_path, retriever, caplog):
+    caplog.set_level(logging.DEBUG)
+    h = await start_bot(tmp_path, retriever)
+    try:
+        await BotHarness(h.api, h.app, h.engine).ask("skole")
+    finally:
+        await stop_bot(h)
+    assert caplog.records
+    assert TOKEN not in caplog.text
+    assert TOKEN.split(":")[1] not in caplog.text

@@ -341,6 +341,8 @@ def run_cmd(
         fail(problem, 2)
     if webhook and not s.webhook_url:
         fail("webhook-modus trenger POLICYBOT_WEBHOOK_URL (den offentlige adressen)", 2)
+    if webhook and not s.webhook_secret:
+        fail("webhook-modus trenger POLICYBOT_WEBHOOK_SECRET (Telegram sender den med hver oppdatering)", 2)
     ensure_index(s)
     from .telegram_app import run_bot
 
@@ -356,6 +358,24 @@ def start_cmd(ctx: typer.Context) -> None:
         chat_cmd(ctx)
     else:
         run_cmd(ctx, webhook=bool(s.webhook_url))
+
+
+@app.command("health")
+def health_cmd(ctx: typer.Context) -> None:
+    """Sjekk at en kjørende bot svarer på /health (for Docker HEALTHCHECK)."""
+    import urllib.request
+
+    s = _settings(ctx)
+    port = s.webhook_port if s.webhook_url else s.health_port
+    if not port:
+        from index.store import current_build
+
+        raise typer.Exit(0 if current_build(s.resolved_index_dir) else 1)
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=3) as r:
+            typer.echo(r.read().decode())
+    except OSError as e:
+        fail(f"ingen svar fra /health på port {port}: {e}")
 
 
 @app.command("feedback")

@@ -371,6 +371,23 @@ def run_bot(settings: Settings, retriever: Retriever, webhook: bool = False) -> 
         run_webhook(settings, engine)
         return
     app = build_application(settings, engine)
-    log.info("starting long polling against %s", settings.telegram_api_url)
+    if settings.health_port:
+        from .webhook import start_health_server
+
+        runners = []
+        init = app.post_init
+
+        async def with_health(application: Application) -> None:
+            if init:
+                await init(application)
+            runners.append(await start_health_server(settings, engine))
+
+        async def stop_health(application: Application) -> None:
+            for r in runners:
+                await r.cleanup()
+
+        app.post_init = with_health
+        app.post_shutdown = stop_health
+    log.info("starting long polling")
     # SIGINT/SIGTERM stop polling, finish the updates in hand and acknowledge them.
     app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)

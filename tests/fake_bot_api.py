@@ -204,7 +204,9 @@ class FakeBotAPI:
             self.confirmed_offset = max(self.confirmed_offset, offset)
         deadline = time.monotonic() + min(timeout, 2.0)
         while True:
-            ready = [u for u in self.updates if u["update_id"] >= offset]
+            # like Telegram: updates confirmed by an earlier offset are gone for good
+            floor = max(offset, self.confirmed_offset)
+            ready = [u for u in self.updates if u["update_id"] >= floor]
             if ready or time.monotonic() >= deadline:
                 return ready[: int(p.get("limit") or 100)]
             self._new_update.clear()

@@ -207,8 +207,11 @@ def index_chunks(
     ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="Én JSON-linje per passasje."),
     doc: Optional[str] = typer.Option(None, "--doc", help="Bare dette dokumentet."),
+    stats: bool = typer.Option(False, "--stats", help="Bare tall: passasjer per dokument, median og største lengde."),
 ) -> None:
     """Vis hvordan dokumentene deles opp i passasjer (leser korpuset direkte)."""
+    import statistics
+
     from index.chunk import chunk_document
 
     s = _settings(ctx)
@@ -216,6 +219,18 @@ def index_chunks(
     docs = [d for d in corpus.documents if doc in (None, d.id)]
     if doc and not docs:
         fail(f"ukjent dokument '{doc}'")
+    if stats:
+        every = []
+        typer.echo(f"| {'dokument':<30} | passasjer | løfter | median | største |")
+        typer.echo("|---|---:|---:|---:|---:|")
+        for d in docs:
+            chunks = chunk_document(d.id, corpus.read_text(d))
+            lengths = [len(c.text) for c in chunks]
+            every += lengths
+            n_commit = sum(c.kind == "commitment" for c in chunks)
+            typer.echo(f"| {d.id:<30} | {len(chunks)} | {n_commit} | {statistics.median(lengths):.0f} | {max(lengths)} |")
+        typer.echo(f"| {'alle':<30} | {len(every)} | | {statistics.median(every):.0f} | {max(every)} |")
+        return
     for d in docs:
         for c in chunk_document(d.id, corpus.read_text(d)):
             if as_json:

@@ -19,6 +19,8 @@ The pipeline, chosen by measurement on the development set (docs/retrieval.md):
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,7 @@ from .models import DocInfo, Filters, Hit, SearchResult
 from .query import Glossary, normalise
 
 _WORD = re.compile(r"[^\W\d_]{5,}")
+QUERY_CACHE_SIZE = 4096
 
 
 class RetrieverError(Exception):
@@ -93,6 +96,8 @@ class Retriever:
         for i, c in enumerate(self.chunks):
             key = " ".join(c.text.lower().split())
             self._canonical[i] = first.setdefault(key, i)
+        self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._qlock = threading.Lock()
         self._position = {c.id: i for i, c in enumerate(self.chunks)}
         self._by_doc: dict[str, list[int]] = {}
         for i, c in enumerate(self.chunks):
@@ -112,11 +117,26 @@ class Retriever:
 
     # --- scoring ---------------------------------------------------------------------
 
+    def _embed_query(self, text: str) -> np.ndarray:
+        """Query vectors are cached: embedding is 90 % of a search, and during a campaign
+        the same questions come in again and again."""
+        with self._qlock:
+            v = self._qcache.get(text)
+            if v is not None:
+                self._qcache.move_to_end(text)
+                return v
+        v = self.embedder.query(text).astype(np.float32)
+        with self._qlock:
+            self._qcache[text] = v
+            while len(self._qcache) > QUERY_CACHE_SIZE:
+                self._qcache.popitem(last=False)
+        return v
+
     def _query_vectors(self, query: str, expanded: str) -> list[np.ndarray]:
-        v = self.embedder.query(query).astype(np.float32)
+        v = self._embed_query(query)
         if expanded == query:
             return [v]
-        return [v, self.embedder.query(expanded).astype(np.float32)]
+        return [v, self._embed_query(expanded)]
 
     def _dense_candidates(self, vectors: list[np.ndarray]) -> set[int]:
         k = min(self.config.candidates, len(self.chunks))
@@ -167,7 +187,7 @@ class Retriever:
         if method == "bm25":
             s = self._bm25(q)
         elif method == "dense":
-            v = [self.embedder.query(q).astype(np.float32)]
+            v = [self._embed_query(q)]
             cand = np.array(sorted(self._dense_candidates(v)), dtype=np.int64)
             s = dict(zip(cand.tolist(), self._dense_exact(cand, v).tolist()))
         elif method == "hybrid":

@@ -61,6 +61,7 @@ class FakeBotAPI:
         self._new_update = asyncio.Event()
         self._new_call = asyncio.Event()
         self.confirmed_offset = 0
+        self.sent_per_chat: dict[int, int] = {}
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -227,6 +228,8 @@ class FakeBotAPI:
         }
 
     async def _m_sendMessage(self, p: dict) -> dict:
+        chat = int(p["chat_id"])
+        self.sent_per_chat[chat] = self.sent_per_chat.get(chat, 0) + 1
         return self._message(p)
 
     async def _m_editMessageText(self, p: dict) -> dict:

@@ -1,0 +1,139 @@
+"""Load benchmark: the real bot process (`policybot run`, long polling) against the
+stand-in Bot API on 127.0.0.1. N simulated users ask M questions each, all users at once
+(each user waits for an answer before the next question). Reports throughput, time from
+update to reply (p50/p95/p99), and unanswered and duplicated replies, without and with
+injected faults (429 with retry_after, 5xx answers, slow responses).
+
+    .venv/bin/python benchmarks/bench_load.py --users 50 --questions 4 [--index-dir .policybot/index]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fake_bot_api import FakeBotAPI, Faults  # noqa: E402
+
+TOKEN = "123456789:AAHbenchmark-token-abcdefghijklmnop"
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p * (len(values) - 1))))]
+
+
+async def scenario(name: str, faults: Faults, users: int, per_user: int, index_dir: Path, data_dir: Path, timeout: float, distinct: bool = False) -> dict:
+    api = FakeBotAPI(TOKEN, faults)
+    await api.start()
+    env = {
+        **os.environ,
+        "POLICYBOT_TELEGRAM_TOKEN": TOKEN,
+        "POLICYBOT_TELEGRAM_API_URL": api.base_url,
+        "POLICYBOT_INDEX_DIR": str(index_dir),
+        "POLICYBOT_DATA_DIR": str(data_dir),
+        "POLICYBOT_RATE_LIMIT_PER_MINUTE": "1000",
+        "POLICYBOT_LOG_LEVEL": "WARNING",
+    }
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    questions = [json.loads(line)["question"] for line in (ROOT / "tests/data/dev.jsonl").open(encoding="utf-8")]
+    latencies: list[float] = []
+    unanswered = 0
+    try:
+        while not api.calls_of("getUpdates"):
+            if proc.poll() is not None:
+                raise SystemExit(proc.stderr.read())
+            await asyncio.sleep(0.1)
+
+        def answered(chat: int) -> int:
+            return api.sent_per_chat.get(chat, 0)
+
+        async def user(u: int) -> None:
+            nonlocal unanswered
+            chat = 10_000 + u
+            for k in range(per_user):
+                q = questions[(u * per_user + k) % len(questions)]
+                if distinct:  # defeat the query cache: every question a new text
+                    q = f"{q} (spørsmål {u}-{k})"
+                t = time.monotonic()
+                api.push_text(q, chat_id=chat, user_id=chat)
+                while answered(chat) < k + 1:
+                    if time.monotonic() - t > timeout:
+                        unanswered += per_user - k
+                        return
+                    await asyncio.sleep(0.02)
+                latencies.append(time.monotonic() - t)
+
+        t0 = time.monotonic()
+        await asyncio.gather(*(user(u) for u in range(users)))
+        wall = time.monotonic() - t0
+        await asyncio.sleep(2.0)  # late duplicates would show up here
+        per_chat: dict[int, int] = {}
+        for c in api.calls_of("sendMessage"):
+            per_chat[int(c.params["chat_id"])] = per_chat.get(int(c.params["chat_id"]), 0) + 1
+        duplicated = sum(max(0, n - per_user) for n in per_chat.values())
+        failed_attempts = len(api.calls_of("sendMessage", ok_only=False)) - len(api.calls_of("sendMessage"))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        await api.stop()
+    total = users * per_user
+    return {
+        "scenario": name,
+        "questions": total,
+        "answered": len(latencies),
+        "unanswered": unanswered,
+        "duplicated": duplicated,
+        "injected_failures": failed_attempts,
+        "throughput_per_s": round(len(latencies) / wall, 1),
+        "p50_s": round(pct(latencies, 0.50), 2),
+        "p95_s": round(pct(latencies, 0.95), 2),
+        "p99_s": round(pct(latencies, 0.99), 2),
+        "mean_s": round(statistics.mean(latencies), 2) if latencies else None,
+    }
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--users", type=int, default=50)
+    ap.add_argument("--questions", type=int, default=4)
+    ap.add_argument("--index-dir", type=Path, default=ROOT / ".policybot/index")
+    ap.add_argument("--timeout", type=float, default=60.0)
+    ap.add_argument("--out", type=Path)
+    args = ap.parse_args()
+    import tempfile
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, (name, faults, distinct) in enumerate((
+            ("no faults, the dev questions (60 texts, repeated)", Faults(), False),
+            ("no faults, every question a new text", Faults(), True),
+            ("faults: 5% 429 (retry_after 1 s), 5% 500, +0.2 s per send", Faults(rate_429=0.05, rate_5xx=0.05, delay=0.2, retry_after=1), False),
+        )):
+            rows.append(await scenario(name, faults, args.users, args.questions, args.index_dir, Path(tmp) / f"s{n}", args.timeout, distinct))
+            print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
+    cols = ["questions", "answered", "unanswered", "duplicated", "injected_failures", "throughput_per_s", "p50_s", "p95_s", "p99_s"]
+    print(f"\n{args.users} users × {args.questions} questions")
+    print("| scenario | " + " | ".join(cols) + " |")
+    print("|---" * (len(cols) + 1) + "|")
+    for r in rows:
+        print(f"| {r['scenario']} | " + " | ".join(str(r[c]) for c in cols) + " |")
+    if args.out:
+        args.out.write_text(json.dumps(rows, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -21,7 +21,6 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from html import escape
 
@@ -384,5 +383,3 @@ def _digest(chunk_id: str) -> str:
 def _short(s: str, n: int) -> str:
     return s if len(s) <= n else s[: n - 1].rstrip() + "…"
 
-
-Factory = Callable[[], Retriever]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Superscript digits used as footnote markers, and markdown emphasis.
 _FOOTNOTE_MARKS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
@@ -89,7 +89,6 @@ class Unit:
     level: int = 0
     lead_in: str = ""
     commitment: bool = False
-    pieces: list[tuple[int, int]] = field(default_factory=list)  # line ranges, for splitting
 
 
 def _is_caps_label(s: str) -> bool:

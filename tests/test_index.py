@@ -2,7 +2,6 @@
 verification, and adding documents (including a PDF)."""
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from bot.engine import Engine
 from bot.feedback import FeedbackStore

@@ -29,12 +29,15 @@ class Document:
     url: str = ""
 
     def citation(self) -> str:
-        """'Title (Publisher, 2023)'; inferred fields are marked 'antatt'."""
-        year = self.year
-        if year and "year" in self.inferred:
-            year = f"{year}, antatt"
-        parts = [p for p in (self.publisher, year) if p]
-        return f"{self.title} ({', '.join(parts)})" if parts else self.title
+        return format_citation(self.title, self.publisher, self.year, self.inferred)
+
+
+def format_citation(title: str, publisher: str, year: str, inferred: tuple[str, ...] = ()) -> str:
+    """'Title (Publisher, 2023)'; an inferred year is marked 'antatt'."""
+    if year and "year" in inferred:
+        year = f"{year}, antatt"
+    parts = [p for p in (publisher, year) if p]
+    return f"{title} ({', '.join(parts)})" if parts else title
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from index.chunk import Chunk
+from index.manifest import format_citation
 
 
 @dataclass(frozen=True)
@@ -18,11 +19,7 @@ class DocInfo:
     chunks: int = 0
 
     def citation(self) -> str:
-        year = self.year
-        if year and "year" in self.inferred:
-            year = f"{year}, antatt"
-        parts = [p for p in (self.publisher, year) if p]
-        return f"{self.title} ({', '.join(parts)})" if parts else self.title
+        return format_citation(self.title, self.publisher, self.year, self.inferred)
 
 
 @dataclass(frozen=True)

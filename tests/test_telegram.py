@@ -277,3 +277,24 @@ async def test_token_never_appears_in_logs(tmp_path, retriever, caplog):
     assert caplog.records
     assert TOKEN not in caplog.text
     assert TOKEN.split(":")[1] not in caplog.text
+
+
+async def test_a_failing_handler_tells_the_user_and_logs(bot, monkeypatch, caplog):
+    def broken(*a, **k):
+        raise RuntimeError("search exploded")
+
+    monkeypatch.setattr(bot.engine, "ask", broken)
+    sent = await bot.ask("skole")
+    assert "noe gikk galt" in sent["text"]
+    assert any("search exploded" in str(r.exc_info) for r in caplog.records if r.exc_info)
+
+
+async def test_feedback_summary_lists_downvotes_and_unanswered(bot, tmp_path):
+    sent = await bot.ask("Vil Ap fjerne kontantstøtten?")
+    bot.api.push_callback(_button(sent, "👎"), _as_message(sent), user_id=1)
+    bot.api.push_callback(_button(sent, "👎"), _as_message(sent), user_id=2)
+    await bot.api.wait_for("answerCallbackQuery", 2)
+    await bot.ask("Hva mener Ap om aktiv dødshjelp?")
+    summary = FeedbackStore(tmp_path / "feedback.sqlite", "salt").summary_text()
+    assert "oslo-ap-trygghet-for-alle#" in summary and "2 👎" in summary
+    assert "Hva mener Ap om aktiv dødshjelp?" in summary

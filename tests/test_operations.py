@@ -178,7 +178,7 @@ def test_dockerfile_installs_like_the_readme_and_references_real_files():
     assert "pip install -q -e ." in makefile and "pip install --no-cache-dir ." in docker
     assert "torch==2.13.0" in makefile and "torch==2.13.0" in docker
     assert "policybot index build" in docker  # the image starts answering at once
-    assert re.search(r"^USER policybot", docker, re.M) and "HEALTHCHECK" in docker and "policybot health" in docker
+    assert re.search(r"^USER policybot", docker, re.M) and re.search(r'^HEALTHCHECK .*\["policybot", "health"\]', docker, re.M)
     assert "ARG ST_MODEL" in docker
     for src in re.findall(r"^COPY (?!--from)(?:--chown=\S+ )?(.+) \S+$", docker, re.M):
         for part in src.split():

@@ -116,7 +116,8 @@ def _build(s: Settings, force: bool) -> None:
     bar: list[tqdm] = []
 
     def on_total(n: int) -> None:
-        bar.append(tqdm(total=n, unit="passasje", desc="Embedder", file=sys.stderr, disable=n == 0))
+        # one line every few seconds when stderr is a log file, not a terminal
+        bar.append(tqdm(total=n, unit="tekst", desc="Embedder", file=sys.stderr, disable=n == 0, mininterval=0.1 if sys.stderr.isatty() else 10))
 
     def progress(k: int) -> None:
         bar[0].update(k)

@@ -13,6 +13,8 @@ def test_chat_answers_questions_from_a_pipe(built_index, tmp_path):
         [
             "Vil Ap fjerne kontantstøtten?",
             "/flere",
+            "Hva vil dere gjøre for politiet?",
+            "/flere",
             "Hva mener Ap om aktiv dødshjelp?",
             "/dokument ap-migrasjonsutvalget",
             "kontantstøtten",
@@ -25,6 +27,7 @@ def test_chat_answers_questions_from_a_pipe(built_index, tmp_path):
     text = out.stdout
     assert "1. «Oslo Arbeiderparti vil: … fjerne kontantstøtten og bruke pengene på billigere barnehage»" in text
     assert "— Trygghet for alle – kampen mot organisert kriminalitet og utenforskap" in text
+    assert "Det var alle treffene" in text  # /flere after an answer with no more passages
     assert "\n4. «" in text  # /flere showed the next page
     assert "Jeg fant ikke noe om dette i dokumentene" in text
     assert "Søker nå bare i «Arbeiderpartiets migrasjonsutvalg" in text

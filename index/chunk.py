@@ -19,7 +19,7 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass
 
-from .parse import Unit, clean, parse_document, split_sentences
+from .parse import Unit, clean, last_sentence, parse_document
 
 CHUNKER_VERSION = "2"
 TARGET = 650  # pack paragraphs up to about this many characters
@@ -109,7 +109,7 @@ def chunk_units(doc_id: str, src: str, units: list[Unit]) -> list[Chunk]:
         if u.kind == "leadin":
             # "Arbeiderpartiet vil:" alone is not a passage; a lead-in paragraph with
             # content before its last sentence is.
-            if len(u.text) - len(_last_sentence(u.text)) < 60:
+            if len(u.text) - len(last_sentence(u.text)) < 60:
                 i += 1
                 continue
         # paragraphs (and substantial lead-ins): pack within a section
@@ -164,11 +164,6 @@ def _gap_is_blank_or_mark(src: str, a: int, b: int) -> bool:
     """Between a bullet and its sub-bullet lies only whitespace and the 'o' mark."""
     gap = src[a:b].strip()
     return gap in ("", "o", "◦", "-", "•")
-
-
-def _last_sentence(s: str) -> str:
-    parts = split_sentences(s)
-    return parts[-1] if parts else s
 
 
 def chunk_document(doc_id: str, src: str) -> list[Chunk]:

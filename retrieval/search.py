@@ -102,6 +102,7 @@ class Retriever:
         self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._qlock = threading.Lock()
         self._position = {c.id: i for i, c in enumerate(self.chunks)}
+        self._by_digest = {c.id.rsplit("#", 1)[-1]: c.id for c in self.chunks}
         self._by_doc: dict[str, list[int]] = {}
         for i, c in enumerate(self.chunks):
             self._by_doc.setdefault(c.doc_id, []).append(i)
@@ -273,6 +274,10 @@ class Retriever:
     def chunk_by_id(self, chunk_id: str) -> tuple[int, Chunk] | None:
         i = self._position.get(chunk_id)
         return None if i is None else (i, self.chunks[i])
+
+    def chunk_id_by_digest(self, digest: str) -> str | None:
+        """The chunk id whose part after '#' is ``digest`` (what buttons carry)."""
+        return self._by_digest.get(digest)
 
     def neighbours(self, chunk_id: str, before: int = 1, after: int = 1) -> list[Chunk]:
         """The chunk with its neighbours in the same document, in document order."""

@@ -22,6 +22,8 @@ from typing import Optional
 import typer
 from pydantic import ValidationError
 
+from index.manifest import CorpusError
+
 from .settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Spørsmål og svar om politiske dokumenter, med kilder.")
@@ -70,7 +72,7 @@ def _settings(ctx: typer.Context) -> Settings:
 
 
 def _corpus(s: Settings):
-    from index.manifest import CorpusError, load_corpus
+    from index.manifest import load_corpus
 
     try:
         return load_corpus(s.corpus_dir)
@@ -98,15 +100,18 @@ def _retriever(s: Settings):
 
 
 def ensure_index(s: Settings) -> None:
-    """Build the index first when there is none (the run command's first start)."""
+    """Build the index first when there is none (the run command's first start). With the
+    built-in corpus this only assembles the shipped vectors: a few seconds."""
     from index.store import current_build
 
     if current_build(s.resolved_index_dir) is None:
-        typer.echo("Fant ingen indeks: bygger den først (tar et par minutter første gang) …", err=True)
+        typer.echo("Fant ingen indeks: bygger den først …", err=True)
         _build(s, force=False)
 
 
 def _build(s: Settings, force: bool) -> None:
+    import signal
+
     from tqdm import tqdm
 
     from index.store import IndexStoreError, build_index
@@ -122,15 +127,31 @@ def _build(s: Settings, force: bool) -> None:
     def progress(k: int) -> None:
         bar[0].update(k)
 
+    def close_bars() -> None:
+        for b in bar:
+            b.close()
+        bar.clear()
+
+    def on_term(signum, frame):  # SIGTERM stops a build like Ctrl-C does
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
     try:
         report = build_index(corpus, s.resolved_index_dir, embedder, force=force, progress=progress, on_total=on_total)
     except IndexStoreError as e:
+        close_bars()
+        fail(str(e))
+    except CorpusError as e:
+        close_bars()
         fail(str(e))
     except KeyboardInterrupt:
+        close_bars()
         fail("avbrutt: forrige indeks er uendret (det som ble embeddet er lagret i hurtigbufferen)", 130)
     finally:
-        for b in bar:
-            b.close()
+        close_bars()
+        signal.signal(signal.SIGTERM, previous)
+    for note in report.notes:
+        typer.echo(f"Merk: {note}", err=True)
     if report.noop:
         typer.echo(f"Indeksen er allerede oppdatert ({report.chunks} passasjer, bygg {report.build}). Ingenting å gjøre.")
         return
@@ -141,7 +162,7 @@ def _build(s: Settings, force: bool) -> None:
         f"  dokumenter: {len(report.added)} nye, {len(report.changed)} endret, {len(report.removed)} fjernet, "
         f"{len(report.unchanged)} uendret\n"
         f"  passasjer: {report.chunks} i alt; embeddinger: {report.embedded} nye, {report.reused} gjenbrukt "
-        "(to per passasje: med og uten overskrift)"
+        f"({report.shipped} fra de medfølgende vektorene; to per passasje: med og uten overskrift)"
     )
     for label, ids in (("nye", report.added), ("endret", report.changed), ("fjernet", report.removed)):
         if ids and len(ids) < len(corpus.documents) + len(report.removed):
@@ -152,9 +173,32 @@ def _build(s: Settings, force: bool) -> None:
 
 
 @index_app.command("build")
-def index_build(ctx: typer.Context, force: bool = typer.Option(False, "--force", help="Bygg på nytt selv om ingenting er endret.")) -> None:
+def index_build(
+    ctx: typer.Context,
+    force: bool = typer.Option(False, "--force", help="Bygg alt på nytt og embed hver passasje på nytt (uten hurtigbuffer og medfølgende vektorer; tar minutter)."),
+) -> None:
     """Bygg indeksen (inkrementelt: uendrede passasjer embeddes aldri på nytt)."""
     _build(_settings(ctx), force)
+
+
+@index_app.command("export-vectors")
+def index_export_vectors(
+    ctx: typer.Context,
+    out: Optional[Path] = typer.Option(None, "--out", help="Filen som skrives (standard: embeddings.npz i korpusmappen)."),
+) -> None:
+    """Skriv indeksens vektorer som medfølgende vektorer for korpuset (etter at dokumenter er endret)."""
+    from index.store import IndexStoreError, export_pack
+    from index.vector_pack import PACK_NAME
+
+    s = _settings(ctx)
+    target = out or s.corpus_dir / PACK_NAME
+    try:
+        n = export_pack(s.resolved_index_dir, target)
+    except IndexStoreError as e:
+        fail(str(e))
+    except OSError as e:
+        fail(f"kan ikke skrive {target}: {e.strerror or e}")
+    typer.echo(f"Skrev {n} vektorer til {target} ({target.stat().st_size / 1e6:.1f} MB).")
 
 
 @index_app.command("status")

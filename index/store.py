@@ -10,6 +10,13 @@ Layout of an index directory::
         bm25/               bm25s index over the same chunks
     embed-cache.sqlite      vectors keyed by (model, embedded text): never embed twice
 
+Vectors come from, in order: the embedding cache, the corpus's shipped pack
+(``embeddings.npz`` beside ``documents.toml``, see :mod:`index.vector_pack`), and only
+then the model. ``force`` ignores both and embeds every passage afresh.
+
+Every file of a build is recorded with its sha256 in the manifest, and loading checks
+them: a flipped byte in a vector file is refused, never served.
+
 A build is written into ``builds/<name>.partial``, renamed when complete, and only then
 published by replacing ``CURRENT``. A build that crashes or is interrupted leaves the
 previous build in place and usable; what it had embedded stays in the cache.
@@ -18,9 +25,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -32,13 +41,17 @@ import bm25s
 import faiss
 import numpy as np
 
+# bm25s sets its own logger to DEBUG when imported; its index-building chatter is not ours.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
 from .chunk import CHUNKER_VERSION, Chunk, chunk_document
 from .embed import Embedder
 from .manifest import Corpus, Document
 from .parse import clean
 from .tokenize import tokens
+from .vector_pack import PACK_NAME, read_pack
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 EMBED_BATCH = 16
 KEEP_BUILDS = 2  # the published build and the one before it
 
@@ -68,6 +81,8 @@ class BuildReport:
     unchanged: list[str] = field(default_factory=list)
     embedded: int = 0
     reused: int = 0
+    shipped: int = 0  # of the reused: taken from the corpus's shipped vectors
+    notes: list[str] = field(default_factory=list)
     chunks: int = 0
     seconds: float = 0.0
     noop: bool = False
@@ -107,8 +122,26 @@ class EmbeddingCache:
     """SQLite table of vectors keyed by sha256(model, text)."""
 
     def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(path)
-        self._db.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, dim INTEGER, data BLOB)")
+        self.note = ""
+        try:
+            self._db = self._open(path)
+        except sqlite3.DatabaseError:
+            # A cache is only a cache: set the damaged file aside and start a new one.
+            aside = path.with_name(path.name + ".corrupt")
+            path.replace(aside)
+            self.note = f"hurtigbufferen {path.name} var skadet; flyttet til {aside.name} og startet på nytt"
+            self._db = self._open(path)
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path)
+        try:
+            db.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, dim INTEGER, data BLOB)")
+            db.execute("SELECT count(*) FROM vec").fetchone()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
     @staticmethod
     def key(model: str, text: str) -> str:
@@ -172,8 +205,13 @@ def build_index(
     force: bool = False,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    pack_path: Path | None = None,
 ) -> BuildReport:
     """Build the index for ``corpus`` into ``index_dir`` and publish it atomically.
+
+    ``force`` rebuilds even when nothing changed, and embeds every passage afresh (no
+    cache, no shipped vectors). ``pack_path`` overrides where the shipped vectors are
+    looked for (default: ``embeddings.npz`` in the corpus folder).
 
     ``on_total(n)`` is called with the number of chunks that need embedding, ``progress(k)``
     after each batch of ``k``: the CLI hangs a progress bar on them.
@@ -185,8 +223,15 @@ def build_index(
     texts = {d.id: corpus.read_text(d) for d in corpus.documents}
     hashes = {d.id: doc_hash(d, texts[d.id]) for d in corpus.documents}
     old = _read_manifest(current_build(index_dir))
+    if old is not None and old.get("format_version") == FORMAT_VERSION and _damaged(current_build(index_dir), old):  # type: ignore[arg-type]
+        report_note = "den publiserte indeksen var skadet: bygges på nytt"
+        old = None
+    else:
+        report_note = ""
     added, changed, removed, unchanged = _diff(old, hashes)
     report = BuildReport(added=added, changed=changed, removed=removed, unchanged=unchanged)
+    if report_note:
+        report.notes.append(report_note)
 
     same_setup = (
         old is not None
@@ -209,15 +254,26 @@ def build_index(
     if not chunks:
         raise IndexStoreError("korpuset har ingen tekst å indeksere")
 
-    # Embeddings: reuse the cache, embed the rest in batches (committed as they come,
-    # so an interrupted build keeps what it did).
+    # Embeddings: reuse the cache and the shipped vectors, embed the rest in batches
+    # (committed as they come, so an interrupted build keeps what it did).
     cache = EmbeddingCache(index_dir / "embed-cache.sqlite")
+    if cache.note:
+        report.notes.append(cache.note)
     try:
         # Two views of every chunk: with its section path and lead-in (embed_text), and
         # the quoted text alone. Search scores a chunk by both (see retrieval.search).
         view_texts = [c.embed_text for c in chunks] + [c.text for c in chunks]
         keys = [EmbeddingCache.key(embedder.name, t) for t in view_texts]
-        have = cache.get_many(list(set(keys)))
+        have: dict[str, np.ndarray] = {} if force else cache.get_many(list(set(keys)))
+        if not force and any(k not in have for k in keys):
+            pack = read_pack(Path(pack_path) if pack_path else corpus.root / PACK_NAME, embedder.name, embedder.dim)
+            if pack.problem:
+                report.notes.append(pack.problem)
+            shipped = [(k, pack.vectors[k]) for k in set(keys) if k not in have and k in pack.vectors]
+            if shipped:
+                cache.put_many(shipped)
+                have.update(shipped)
+                report.shipped = sum(1 for k in keys if k in pack.vectors)
         todo_keys: list[str] = []
         todo_texts: list[str] = []
         pending: set[str] = set()
@@ -231,7 +287,7 @@ def build_index(
         if on_total:
             on_total(len(todo_texts))
         for i in range(0, len(todo_texts), EMBED_BATCH):
-            vecs = embedder.passages(todo_texts[i : i + EMBED_BATCH])
+            vecs = _interruptible(embedder.passages, todo_texts[i : i + EMBED_BATCH])
             batch = list(zip(todo_keys[i : i + EMBED_BATCH], vecs))
             cache.put_many(batch)
             have.update(batch)
@@ -270,6 +326,7 @@ def build_index(
                 for d in corpus.documents
             },
             "corpus_dir": str(corpus.root),
+            "files": _file_digests(partial),
         }
         (partial / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         final = index_dir / "builds" / name
@@ -301,6 +358,51 @@ def _write_build(path: Path, chunks: list[Chunk], matrix: np.ndarray, text_matri
     bm25.save(str(path / "bm25"), show_progress=False)
 
 
+def _interruptible(fn: Callable, *args):
+    """Run ``fn`` in a worker thread and wait for it in short slices, so Ctrl-C or SIGTERM
+    (raised as KeyboardInterrupt in the main thread) stops a build at once instead of
+    after the model's current batch, which can take many seconds on a busy machine."""
+    out: dict[str, object] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            out["value"] = fn(*args)
+        except BaseException as e:  # noqa: BLE001 - handed to the caller
+            out["error"] = e
+        finally:
+            done.set()
+
+    threading.Thread(target=run, daemon=True, name="embed-batch").start()
+    while not done.wait(0.1):
+        pass
+    if "error" in out:
+        raise out["error"]  # type: ignore[misc]
+    return out["value"]
+
+
+def _file_digests(build: Path) -> dict[str, str]:
+    """sha256 of every file of a build (except the manifest), by relative path."""
+    out = {}
+    for p in sorted(build.rglob("*")):
+        if p.is_file() and p.name != "manifest.json":
+            h = hashlib.sha256()
+            with open(p, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+            out[p.relative_to(build).as_posix()] = h.hexdigest()
+    return out
+
+
+def _damaged(build: Path, manifest: dict) -> list[str]:
+    """Files of ``build`` that are missing or differ from the digests in its manifest."""
+    recorded = manifest.get("files")
+    if not isinstance(recorded, dict) or not recorded:
+        return ["manifest.json (ingen sjekksummer)"]
+    actual = _file_digests(build)
+    return sorted(name for name, digest in recorded.items() if actual.get(name) != digest)
+
+
 def _publish(index_dir: Path, name: str) -> None:
     tmp = index_dir / f"CURRENT.{uuid.uuid4().hex[:6]}.tmp"
     tmp.write_text(name + "\n", encoding="utf-8")
@@ -321,7 +423,6 @@ def _prune(index_dir: Path, keep: str) -> None:
 # --- loading -----------------------------------------------------------------------
 
 _FIX = "Kjør `policybot index build` for å bygge den."
-_FIX_FORCE = "Kjør `policybot index build --force` for å bygge den på nytt."
 
 
 def load_index(index_dir: Path) -> LoadedIndex:
@@ -334,7 +435,10 @@ def load_index(index_dir: Path) -> LoadedIndex:
     try:
         manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
         if manifest.get("format_version") != FORMAT_VERSION:
-            raise IndexCorrupt(f"Indeksen i {build} har et annet format ({manifest.get('format_version')}). {_FIX_FORCE}")
+            raise IndexCorrupt(f"Indeksen i {build} har et annet format ({manifest.get('format_version')}). {_FIX}")
+        damaged = _damaged(build, manifest)
+        if damaged:
+            raise IndexCorrupt(f"Indeksen i {build} er skadet: {', '.join(damaged[:3])} stemmer ikke med manifestet. {_FIX}")
         with open(build / "chunks.jsonl", encoding="utf-8") as f:
             chunks = [Chunk.from_json(json.loads(line)) for line in f if line.strip()]
         vectors = faiss.read_index(str(build / "vectors.faiss"))
@@ -343,13 +447,13 @@ def load_index(index_dir: Path) -> LoadedIndex:
     except IndexStoreError:
         raise
     except Exception as e:  # noqa: BLE001 - any unreadable file means a corrupt index
-        raise IndexCorrupt(f"Indeksen i {build} er skadet ({type(e).__name__}: {e}). {_FIX_FORCE}") from e
+        raise IndexCorrupt(f"Indeksen i {build} er skadet ({type(e).__name__}: {e}). {_FIX}") from e
     n_bm25 = int(bm25.scores["num_docs"]) if "num_docs" in bm25.scores else len(chunks)
     if not (len(chunks) == vectors.ntotal == text_vectors.ntotal == manifest.get("chunk_count") == n_bm25):
         raise IndexCorrupt(
             f"Indeksen i {build} er ufullstendig: {len(chunks)} passasjer, "
             f"{vectors.ntotal}/{text_vectors.ntotal} vektorer, "
-            f"{n_bm25} BM25-dokumenter. {_FIX_FORCE}"
+            f"{n_bm25} BM25-dokumenter. {_FIX}"
         )
     return LoadedIndex(manifest=manifest, chunks=chunks, vectors=vectors, text_vectors=text_vectors, bm25=bm25, path=build)
 
@@ -417,3 +521,22 @@ def verify_index(index_dir: Path, corpus: Corpus | None = None) -> list[str]:
                     problems.append(f"{c.id}: teksten stemmer ikke med kildeteksten ({c.start}–{c.end})")
                     break
     return problems
+
+
+# --- shipping the vectors ----------------------------------------------------------
+
+
+def export_pack(index_dir: Path, path: Path) -> int:
+    """Write the published index's vectors (both views of every passage) as a shipped
+    pack (:mod:`index.vector_pack`); returns how many vectors it holds."""
+    from .vector_pack import write_pack
+
+    idx = load_index(index_dir)
+    n = len(idx.chunks)
+    ctx = idx.vectors.reconstruct_n(0, n)
+    txt = idx.text_vectors.reconstruct_n(0, n)
+    items: dict[str, np.ndarray] = {}
+    for i, c in enumerate(idx.chunks):
+        items[EmbeddingCache.key(idx.model, c.embed_text)] = ctx[i]
+        items[EmbeddingCache.key(idx.model, c.text)] = txt[i]
+    return write_pack(path, idx.model, items)

@@ -1,8 +1,6 @@
 """Shared fixtures: the real corpus, and one real index built once per test session."""
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -33,16 +31,11 @@ def embedder():
 
 @pytest.fixture(scope="session")
 def built_index(tmp_path_factory, corpus, embedder):
-    """The real index over the real corpus. POLICYBOT_TEST_INDEX_CACHE may name a folder
-    whose embedding cache is reused between local runs (CI starts from nothing)."""
+    """The real index over the real corpus, assembled from the corpus's shipped vectors
+    (corpus/embeddings.npz; tests/test_vector_pack.py checks them against the model)."""
     index_dir = tmp_path_factory.mktemp("index")
-    cache = os.environ.get("POLICYBOT_TEST_INDEX_CACHE")
-    if cache and (Path(cache) / "embed-cache.sqlite").is_file():
-        shutil.copy(Path(cache) / "embed-cache.sqlite", index_dir / "embed-cache.sqlite")
     report = build_index(corpus, index_dir, embedder)
-    if cache:
-        Path(cache).mkdir(parents=True, exist_ok=True)
-        shutil.copy(index_dir / "embed-cache.sqlite", Path(cache) / "embed-cache.sqlite")
+    assert report.embedded == 0, "the shipped vectors are stale: run `policybot index export-vectors`"
     return index_dir, report
 
 

@@ -102,12 +102,12 @@ def test_interrupted_build_leaves_the_old_index_usable(corpus_copy, warm_index_d
     build_index(corpus, warm_index_dir, embedder)
     before = current_build(warm_index_dir)
     path = corpus_copy / "ap-migrasjonsutvalget.txt"
-    path.write_text(path.read_text(encoding="utf-8").replace("Arbeiderpartiet", "Partiet"), encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace("kvoteflyktninger", "overføringsflyktninger"), encoding="utf-8")
     with pytest.raises(exc):
         build_index(load_corpus(corpus_copy), warm_index_dir, ExplodingEmbedder(embedder, after=1, exc=exc))
     assert current_build(warm_index_dir) == before
     idx = load_index(warm_index_dir)
-    assert any("Arbeiderpartiet" in c.text for c in idx.chunks if c.doc_id == "ap-migrasjonsutvalget")
+    assert any("kvoteflyktninger" in c.text for c in idx.chunks if c.doc_id == "ap-migrasjonsutvalget")
     # what was embedded before the crash is kept: the next build does not redo it
     report = build_index(load_corpus(corpus_copy), warm_index_dir, embedder)
     assert report.changed == ["ap-migrasjonsutvalget"]
@@ -122,8 +122,10 @@ def test_crash_while_publishing_keeps_the_old_build(corpus_copy, warm_index_dir,
         raise OSError("disk full")
 
     monkeypatch.setattr(store, "_write_build", boom)
+    path = corpus_copy / "oslo-ap-trygghet-for-alle.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\nEn ny setning.\n", encoding="utf-8")
     with pytest.raises(OSError):
-        build_index(load_corpus(corpus_copy), warm_index_dir, embedder, force=True)
+        build_index(load_corpus(corpus_copy), warm_index_dir, embedder)
     assert current_build(warm_index_dir) == before
     assert not list((warm_index_dir / "builds").glob("*.partial"))
     assert load_index(warm_index_dir).chunks
@@ -140,7 +142,7 @@ def test_verify_catches_a_truncated_store(built_index, tmp_path):
     lines = chunks.read_text(encoding="utf-8").splitlines(keepends=True)
     chunks.write_text("".join(lines[:-10]), encoding="utf-8")
     problems = verify_index(d)
-    assert problems and "ufullstendig" in problems[0] and "policybot index build --force" in problems[0]
+    assert problems and "chunks.jsonl" in problems[0] and "policybot index build" in problems[0]
 
 
 def test_verify_catches_a_changed_document_and_bad_vectors(built_index, tmp_path, corpus_copy):
@@ -158,7 +160,22 @@ def test_verify_catches_a_changed_document_and_bad_vectors(built_index, tmp_path
     bad = faiss.IndexFlatIP(mat.shape[1])
     bad.add(mat.astype(np.float32))
     faiss.write_index(bad, str(build / "text_vectors.faiss"))
-    assert any("ikke normalisert" in p for p in verify_index(d))
+    assert any("text_vectors.faiss" in p and "skadet" in p for p in verify_index(d))
+
+
+def test_flipped_bytes_in_the_vectors_are_refused_on_load_and_rebuilt(built_index, tmp_path, corpus, embedder):
+    d = _copy_index(built_index[0], tmp_path / "copy")
+    path = current_build(d) / "vectors.faiss"
+    data = bytearray(path.read_bytes())
+    for i in range(len(data) // 2, len(data) // 2 + 64):
+        data[i] ^= 0xFF  # still a readable FAISS file, with wrong numbers
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexCorrupt, match="vectors.faiss.*policybot index build"):
+        load_index(d)
+    # a plain build notices the damage and rebuilds (from the shipped vectors: no embedding)
+    report = build_index(corpus, d, embedder)
+    assert not report.noop and report.embedded == 0 and any("skadet" in n for n in report.notes)
+    assert load_index(d).vectors.ntotal == report.chunks
 
 
 def test_missing_and_corrupt_index_give_clear_messages(built_index, tmp_path):
@@ -166,7 +183,7 @@ def test_missing_and_corrupt_index_give_clear_messages(built_index, tmp_path):
         load_index(tmp_path / "nothing-here")
     d = _copy_index(built_index[0], tmp_path / "copy")
     (current_build(d) / "vectors.faiss").write_bytes(b"not a faiss index")
-    with pytest.raises(IndexCorrupt, match="policybot index build --force"):
+    with pytest.raises(IndexCorrupt, match="policybot index build"):
         load_index(d)
 
 

@@ -32,7 +32,7 @@ run: setup
 test: setup-dev
 	$(BIN)/python -m pytest -q
 
-eval: setup
+eval: setup-dev
 	$(BIN)/policybot eval tests/data/dev.jsonl --out docs/eval-latest.json
 
 bench: setup-dev

@@ -91,11 +91,14 @@ def _embedder(s: Settings):
 
 def _retriever(s: Settings):
     from index.store import IndexStoreError
-    from retrieval.search import Retriever, RetrieverError
+    from retrieval.query import GlossaryError
+    from retrieval.search import ModelMismatch, Retriever, RetrieverError
 
     try:
         return Retriever.open(s.resolved_index_dir, _embedder(s))
-    except (IndexStoreError, RetrieverError) as e:
+    except ModelMismatch as e:
+        fail(f"{e}. Bygg indeksen på nytt med `policybot index build`, eller velg samme modell.")
+    except (IndexStoreError, RetrieverError, GlossaryError) as e:
         fail(str(e))
 
 
@@ -353,12 +356,14 @@ def search_cmd(
 @app.command("eval")
 def eval_cmd(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Evalueringsfil (JSONL)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Skriv tallene som JSON hit."),
-    show_failures: bool = typer.Option(False, "--failures", help="List spørsmålene som ikke ble besvart i topp 10."),
+    file: Path = typer.Argument(..., help="Evalueringsfil (JSONL)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Skriv tallene som JSON hit (og teksten ved siden av, .txt)."),
+    show_failures: bool = typer.Option(False, "--failures", help="List spørsmålene som ikke ble besvart i topp 5."),
+    no_cv: bool = typer.Option(False, "--no-cv", help="Hopp over kryssvalideringen av avgjørelsen."),
+    fit: bool = typer.Option(False, "--fit", help="Tilpass «ikke dekket»-avgjørelsen på hele filen og skriv retrieval/decision.json."),
 ) -> None:
-    """Mål gjenfinning: Recall@1/3/5/10 og MRR@10 for BM25, dense og hele løsningen."""
-    from retrieval.evaluate import EvalError, evaluate, format_report, load_items
+    """Mål gjenfinning: rangering og besvart recall (R@1/3/5/10, MRR@10), per gruppe, kryssvalidert."""
+    from retrieval.evaluate import EvalError, evaluate, fit_decision, format_report, load_items, to_json
 
     s = _settings(ctx)
     retriever = _retriever(s)
@@ -366,12 +371,16 @@ def eval_cmd(
         items = load_items(file)
     except EvalError as e:
         fail(str(e))
-    report = evaluate(retriever, items)
-    typer.echo(format_report(report, show_failures=show_failures))
+    report = evaluate(retriever, items, cross_validate=not no_cv)
+    text = format_report(report, show_failures=show_failures)
+    typer.echo(text)
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+        out.write_text(json.dumps(to_json(report), ensure_ascii=False, indent=1), encoding="utf-8")
+        out.with_suffix(".txt").write_text(text + "\n", encoding="utf-8")
         typer.echo(f"Skrev {out}")
+    if fit:
+        typer.echo(f"Skrev avgjørelsen til {fit_decision(report)}")
 
 
 # --- conversation front ends ------------------------------------------------------------

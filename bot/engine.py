@@ -99,6 +99,9 @@ class InlineItem:
     html: str
 
 
+CAVEAT = "Dette er det nærmeste jeg fant – det svarer kanskje ikke direkte på spørsmålet."
+
+
 @dataclass
 class _Answer:
     question: str
@@ -106,6 +109,7 @@ class _Answer:
     hits: list[Hit]
     user_hash: str
     created: float
+    confidence: str = "high"
 
 
 class Engine:
@@ -236,7 +240,7 @@ class Engine:
         result = self._retriever.search(q, k=self.per_page * PAGES, filters=prefs.filters())
         token = secrets.token_urlsafe(6)
         hits = [] if result.abstained else result.hits
-        self._remember(token, _Answer(q, prefs, hits, user_hash, time.time()))
+        self._remember(token, _Answer(q, prefs, hits, user_hash, time.time(), result.confidence or "high"))
         if self.feedback is not None:
             self.feedback.log_question(token, user_hash, source, q, [h.chunk.id for h in hits[: self.per_page]], bool(hits))
         if result.abstained or not hits:
@@ -263,6 +267,9 @@ class Engine:
         label = self.prefs_label(answer.prefs)
         header_html = f"<i>Søkte i: {escape(label)}</i>" if label else ""
         header_plain = f"(Søkte i: {label})" if label else ""
+        if answer.confidence == "low" and page == 0:
+            header_html = "\n".join(p for p in (f"<i>{escape(CAVEAT)}</i>", header_html) if p)
+            header_plain = "\n".join(p for p in (CAVEAT, header_plain) if p)
         parts = [hit_html(start + n, h) for n, h in enumerate(shown, 1)]
         html, used = fit(parts, header_html, limit=TELEGRAM_LIMIT - 50)
         shown = shown[:used]

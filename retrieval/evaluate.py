@@ -1,8 +1,14 @@
 """Score a retriever on an evaluation file (format: tests/data/EVAL_FORMAT.md).
 
-For each answerable item: the rank of the first returned passage that answers it
-(:func:`retrieval.scoring.answers`), giving Recall@1/3/5/10 and MRR@10, for BM25 alone,
-dense alone and the final pipeline. For ``none`` items: whether the pipeline abstained.
+Two recalls, side by side:
+
+* **ranking recall**: the rank of the first returned passage that answers an item
+  (:func:`retrieval.scoring.answers`), ignoring the not-covered decision; for BM25 alone,
+  dense alone, hybrid without the glossary and the final pipeline;
+* **answered recall**: what a user sees: an item the bot calls "not covered" is a miss.
+
+The decision is fitted on this very set, so its figures are also given cross-validated
+(fit on four fifths, decide the fifth, five shuffles): those are the honest ones.
 """
 from __future__ import annotations
 
@@ -24,7 +30,11 @@ class EvalError(Exception):
 
 def load_items(path: Path) -> list[dict]:
     items = []
-    with open(path, encoding="utf-8") as f:
+    try:
+        f = open(path, encoding="utf-8")
+    except OSError as e:
+        raise EvalError(f"{path}: kan ikke leses ({e.strerror})") from e
+    with f:
         for n, line in enumerate(f, 1):
             if not line.strip():
                 continue
@@ -51,76 +61,109 @@ def _metrics(ranks: list[int | None]) -> dict:
     return out
 
 
-def evaluate(retriever: Retriever, items: list[dict]) -> dict:
+def evaluate(retriever: Retriever, items: list[dict], cross_validate: bool = True) -> dict:
+    from . import calibrate
+
     answerable = [it for it in items if it["gold"]]
     unanswerable = [it for it in items if not it["gold"]]
     ranks: dict[str, list[int | None]] = {m: [] for m in METHODS}
-    per_item = []
-    wrongly_abstained = 0
-    by_group: dict[str, dict[str, list[int | None]]] = defaultdict(lambda: {"ranks": []})
     t0 = time.perf_counter()
     for it in answerable:
-        row = {"id": it["id"], "question": it["question"]}
         for m in METHODS:
             if m == "final":
-                result = retriever.search(it["question"], k=10, abstain=False)
-                passages = [h.chunk.display for h in result.hits]
-                abstained = retriever.search(it["question"], k=10).abstained
-                wrongly_abstained += int(abstained)
-                row["abstained"] = abstained
-            else:
-                passages = [retriever.chunks[i].display for i in retriever.rank(it["question"], m)[:10]]
-            r = next((i for i, p in enumerate(passages) if answers(p, it["gold"])), None)
-            ranks[m].append(r)
-            row[m] = r
-        for key in (f"type:{it['type']}", f"difficulty:{it['difficulty']}"):
-            by_group[key]["ranks"].append(row["final"])
-        per_item.append(row)
-    correct_abstain = 0
-    for it in unanswerable:
-        res = retriever.search(it["question"], k=10)
-        correct_abstain += int(res.abstained)
-        per_item.append({"id": it["id"], "question": it["question"], "abstained": res.abstained})
-    return {
+                continue
+            passages = [retriever.chunks[i].display for i in retriever.rank(it["question"], m)[:10]]
+            ranks[m].append(next((i for i, p in enumerate(passages) if answers(p, it["gold"])), None))
+    rows = calibrate.collect(retriever, items)
+    by_id = {r.id: r for r in rows}
+    ranks["final"] = [by_id[it["id"]].rank for it in answerable]
+    shipped = {r.id: calibrate.outcome(retriever.decision, r) for r in rows}
+    report = {
         "items": len(items),
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
         "methods": {m: _metrics(ranks[m]) for m in METHODS},
-        "groups": {k: _metrics(v["ranks"]) for k, v in sorted(by_group.items())},
-        "abstention": {
-            "none_correctly_abstained": correct_abstain / len(unanswerable) if unanswerable else None,
-            "answerable_wrongly_abstained": wrongly_abstained / len(answerable) if answerable else None,
-            "threshold": retriever.abstain_threshold,
-        },
-        "seconds": round(time.perf_counter() - t0, 2),
-        "per_item": per_item,
+        "decision_fitted_on_this_set": calibrate.summarise(rows, [shipped]),
+        "seconds": 0.0,
+        "per_item": [
+            {"id": r.id, "question": it["question"], "lang": r.lang, "type": r.type, "rank": r.rank, "outcome": shipped[r.id],
+             "p": round(retriever.decision.probability(r.signals), 3)}
+            for it, r in zip(items, rows)
+        ],
     }
+    groups: dict[str, list[int | None]] = defaultdict(list)
+    for r in rows:
+        if r.covered:
+            for key in (f"lang:{r.lang}", f"type:{r.type}", f"difficulty:{r.difficulty}") + (("long",) if r.long else ()):
+                groups[key].append(r.rank)
+    report["ranking_groups"] = {k: _metrics(v) for k, v in sorted(groups.items())}
+    if cross_validate:
+        try:
+            report["cross_validated"] = calibrate.summarise(rows, calibrate.cross_validate(rows))
+        except RuntimeError as e:  # no scikit-learn in this install
+            report["cross_validated_error"] = str(e)
+    report["seconds"] = round(time.perf_counter() - t0, 2)
+    report["rows"] = rows
+    return report
+
+
+def fit_decision(report: dict, path: Path | None = None) -> Path:
+    """Fit the decision on every item of the evaluated set and write ``decision.json``."""
+    from . import calibrate
+    from .decision import MODEL_PATH
+
+    model = calibrate.fit(report["rows"])
+    model.note = f"fitted on {report['items']} items by `policybot eval --fit`"
+    target = Path(path or MODEL_PATH)
+    model.save(target)
+    return target
+
+
+def to_json(report: dict) -> dict:
+    return {k: v for k, v in report.items() if k != "rows"}
+
+
+def _decision_lines(title: str, s: dict) -> list[str]:
+    a = s["answered"]
+    lines = [
+        title,
+        f"  besvart R@1 {a['recall@1']:.3f} · R@5 {a['recall@5']:.3f} · R@10 {a['recall@10']:.3f} · MRR@10 {a['mrr@10']:.3f}",
+        f"  spørsmål med svar, feilaktig «ikke dekket»: {s['answerable_wrongly_not_covered']:.1%}",
+        f"  spørsmål uten svar, «ikke dekket»: {s['none_not_covered']:.1%}; «ikke dekket» eller forbehold: {s['none_not_covered_or_low']:.1%}",
+        f"  svar i topp 5 vist med høy sikkerhet: {s['top5_high_confidence']:.1%}",
+        f"  {'gruppe':<22} {'n':>3} {'besvart R@5':>12} {'MRR@10':>7}",
+    ]
+    for g, v in s["groups"].items():
+        lines.append(f"  {g:<22} {v['n']:>3} {v['answered_recall@5']:>12.3f} {v['answered_mrr@10']:>7.3f}")
+    return lines
 
 
 def format_report(report: dict, show_failures: bool = False) -> str:
     lines = [
         f"{report['items']} spørsmål: {report['answerable']} med svar, {report['unanswerable']} uten svar i dokumentene",
         "",
-        "(hybrid: dense + BM25 uten glossar; final: hele løsningen med glossar)",
+        "Rangering (uten «ikke dekket»-avgjørelsen; hybrid: dense + BM25 uten glossar; final: hele løsningen):",
         f"{'metode':<8} {'R@1':>6} {'R@3':>6} {'R@5':>6} {'R@10':>6} {'MRR@10':>7}",
     ]
     for m, v in report["methods"].items():
-        lines.append(
-            f"{m:<8} {v['recall@1']:>6.3f} {v['recall@3']:>6.3f} {v['recall@5']:>6.3f} {v['recall@10']:>6.3f} {v['mrr@10']:>7.3f}"
-        )
-    lines += ["", "Endelig løsning per gruppe:", f"{'gruppe':<22} {'n':>3} {'R@1':>6} {'R@5':>6} {'MRR@10':>7}"]
-    for g, v in report["groups"].items():
+        lines.append(f"{m:<8} {v['recall@1']:>6.3f} {v['recall@3']:>6.3f} {v['recall@5']:>6.3f} {v['recall@10']:>6.3f} {v['mrr@10']:>7.3f}")
+    lines += ["", f"{'gruppe (final)':<22} {'n':>3} {'R@1':>6} {'R@5':>6} {'MRR@10':>7}"]
+    for g, v in report["ranking_groups"].items():
         lines.append(f"{g:<22} {v['n']:>3} {v['recall@1']:>6.3f} {v['recall@5']:>6.3f} {v['mrr@10']:>7.3f}")
-    a = report["abstention"]
-    lines += ["", f"Avstår (terskel {a['threshold']:.3f}):"]
-    if a["none_correctly_abstained"] is not None:
-        lines.append(f"  riktig avstått på spørsmål uten svar: {a['none_correctly_abstained']:.0%}")
-    if a["answerable_wrongly_abstained"] is not None:
-        lines.append(f"  feilaktig avstått på spørsmål med svar: {a['answerable_wrongly_abstained']:.0%}")
+    lines.append("")
+    if "cross_validated" in report:
+        lines += _decision_lines("Besvart (det brukeren ser), kryssvalidert (5 deler × 5 stokkinger):", report["cross_validated"])
+    elif "cross_validated_error" in report:
+        lines.append(f"(Ingen kryssvalidering: {report['cross_validated_error']})")
+    lines += [""] + _decision_lines("Besvart med den medfølgende avgjørelsen (tilpasset på dette settet, optimistisk):", report["decision_fitted_on_this_set"])
     lines.append(f"\nTid: {report['seconds']} s")
     if show_failures:
-        fails = [r for r in report["per_item"] if "final" in r and (r["final"] is None or r["final"] >= 5)]
+        fails = [r for r in report["per_item"] if r["type"] != "none" and (r["rank"] is None or r["rank"] >= 5 or r["outcome"] == "none")]
+        wrong = [r for r in report["per_item"] if r["type"] == "none" and r["outcome"] == "high"]
         if fails:
-            lines.append("\nIkke i topp 5:")
-            lines += [f"  {r['id']}: {r['question']} (rang {r['final']})" for r in fails]
+            lines.append("\nIkke besvart i topp 5:")
+            lines += [f"  {r['id']}: {r['question'][:100]} (rang {r['rank']}, {r['outcome']}, p={r['p']})" for r in fails]
+        if wrong:
+            lines.append("\nUten svar i dokumentene, men besvart med høy sikkerhet:")
+            lines += [f"  {r['id']}: {r['question'][:100]} (p={r['p']})" for r in wrong]
     return "\n".join(lines)

@@ -78,14 +78,19 @@ class Hit:
 @dataclass
 class SearchResult:
     query: str
-    abstained: bool
+    abstained: bool  # the documents do not cover the question ("not covered")
     hits: list[Hit] = field(default_factory=list)  # empty when abstained
     near_misses: list[Hit] = field(default_factory=list)  # the closest passages when abstained
+    confidence: str | None = None  # "high" or "low" for an answer, None when not covered
+    language: str = "nb"  # the question's language (retrieval.language)
+    signals: dict[str, float] = field(default_factory=dict)  # what the decision saw
 
     def to_json(self) -> dict:
         return {
             "query": self.query,
             "abstained": self.abstained,
+            "confidence": None if self.abstained else self.confidence,
+            "language": self.language,
             "results": [h.to_json() for h in self.hits],
             "near_misses": [h.to_json() for h in self.near_misses],
         }

@@ -1,11 +1,15 @@
-"""Query preparation: normalise what people type, and expand everyday words with the
-documents' own vocabulary from the corpus glossary (corpus/glossary.toml)."""
+"""Query preparation: normalise what people type, put it in the documents' language, find
+the question in a long message, and expand everyday words with the documents' own
+vocabulary from the corpus glossary (corpus/glossary.toml). The result is a
+:class:`QueryPlan`: every text the search embeds or matches, and why."""
 from __future__ import annotations
 
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import language, question, translate
 
 MAX_QUERY_CHARS = 500  # longer questions are cut for search (the model reads ~512 tokens)
 _WS = re.compile(r"\s+")
@@ -24,6 +28,10 @@ class GlossaryEntry:
     add: str
 
 
+class GlossaryError(Exception):
+    """A glossary file that cannot be read."""
+
+
 class Glossary:
     def __init__(self, entries: list[GlossaryEntry]) -> None:
         self.entries = entries
@@ -32,7 +40,10 @@ class Glossary:
     def load(cls, path: Path | None) -> "Glossary":
         if path is None or not Path(path).is_file():
             return cls([])
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+            raise GlossaryError(f"{path}: ikke gyldig UTF-8 TOML ({e})") from e
         entries = []
         for raw in data.get("term", []):
             pats = []
@@ -53,3 +64,39 @@ class Glossary:
         """The query followed by the glossary words it triggers (or the query unchanged)."""
         adds = self.expansions(query)
         return f"{query} ({'; '.join(adds)})" if adds else query
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """What one question is searched with."""
+
+    text: str  # the question, normalised
+    lang: str  # nb, nn, en, sv, da (retrieval.language)
+    bokmal: str  # the question in the documents' language (Nynorsk translated), else text
+    focus: str | None  # the question part of a long message (in Bokmål), or None
+    expanded: str  # bokmal followed by the glossary words it triggers
+    glossary: tuple[str, ...] = ()  # the glossary additions that fired
+
+    @property
+    def dense_texts(self) -> list[str]:
+        """Distinct texts to embed: the question as asked, in Bokmål, expanded, focus."""
+        out: list[str] = []
+        for t in (self.text, self.bokmal, self.expanded, self.focus):
+            if t and t not in out:
+                out.append(t)
+        return out
+
+    @property
+    def core(self) -> str:
+        """The part that says what is asked: the focus of a long message, else the question."""
+        return self.focus or self.bokmal
+
+
+def plan(text: str, glossary: Glossary | None = None, use_glossary: bool = True, use_apertium: bool = True) -> QueryPlan:
+    q = normalise(text)
+    lang = language.detect(q)
+    bokmal = translate.nynorsk_to_bokmal(q, use_apertium) if lang == "nn" else q
+    focus = question.focus(bokmal)
+    adds = tuple(glossary.expansions(bokmal)) if (glossary and use_glossary) else ()
+    expanded = f"{bokmal} ({'; '.join(adds)})" if adds else bokmal
+    return QueryPlan(text=q, lang=lang, bokmal=bokmal, focus=focus, expanded=expanded, glossary=adds)

@@ -1,29 +1,28 @@
-"""Hybrid search over the index: dense (two views) + BM25, glossary expansion, fusion,
-de-duplication, highlighting and abstention.
+"""Hybrid search over the index: a query plan (language, long-message focus, glossary),
+dense scores from two chunk views, BM25, fusion, de-duplication, highlighting, and the
+answer / caveat / not-covered decision.
 
 The pipeline, chosen by measurement on the development set (docs/retrieval.md):
 
-1. The question is normalised; the corpus glossary adds the documents' words for everyday
-   ones ("turistskatt" → "besøksbidrag").
-2. Dense: the question (and, when the glossary fired, the expanded question) is embedded;
-   a chunk's dense score is the mean of its two views (with and without its section path
-   and lead-in), the better of the two questions counting.
-3. BM25 (Norwegian stems) on the expanded question, divided by its best score, is added
-   with weight ``bm25_weight``.
+1. :func:`retrieval.query.plan`: normalise; detect the language and translate Nynorsk to
+   Bokmål; find the question in a long message; add the glossary's document words.
+2. Dense: every text of the plan is embedded (one model call); a chunk's score for one
+   text is the mean of its two views (with and without section path and lead-in). The
+   texts of the question (as asked, in Bokmål, expanded, and the question part of a long
+   message) count by their best.
+3. BM25 (Norwegian stems) on the expanded Bokmål question, divided by its best score, is
+   added with weight ``bm25_weight``.
 4. Passages with identical text are merged; filters restrict the candidates; passages
-   scoring more than ``relative_cutoff`` below the best are dropped (tail noise: on the
-   dev set this removes ~8 % of shown passages and no answer).
-5. Abstention: the documents are judged not to answer when the best dense score is very
-   low, or when the question has a content word the corpus never uses (and the glossary
-   does not know) and the best dense score is only middling. Thresholds are calibrated on
-   the ``none`` items (docs/retrieval.md).
+   scoring more than ``relative_cutoff`` below the best are dropped.
+5. The decision (:mod:`retrieval.decision`): a small fitted model over several signals
+   says whether the documents answer, with high or low confidence, or not at all.
 """
 from __future__ import annotations
 
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,8 +33,9 @@ from index.parse import sentence_spans
 from index.store import LoadedIndex, load_index
 from index.tokenize import STOPWORDS, tokens
 
+from .decision import DecisionModel, Verdict, signals
 from .models import DocInfo, Filters, Hit, SearchResult
-from .query import Glossary, normalise
+from .query import Glossary, QueryPlan, plan
 
 _WORD = re.compile(r"[^\W\d_]{5,}")
 QUERY_CACHE_SIZE = 4096
@@ -45,15 +45,34 @@ class RetrieverError(Exception):
     pass
 
 
+class ModelMismatch(RetrieverError):
+    def __init__(self, index_model: str, model: str) -> None:
+        super().__init__(f"indeksen er bygd med modellen '{index_model}', men søket bruker '{model}'")
+        self.index_model, self.model = index_model, model
+
+
 @dataclass(frozen=True)
 class RetrievalConfig:
-    candidates: int = 200  # per dense view and query, from FAISS
+    candidates: int = 200  # per dense view and query text, from FAISS
     bm25_candidates: int = 200
     bm25_weight: float = 0.03
-    abstain_floor: float = 0.84  # below this best dense score: always abstain
-    abstain_oov: float = 0.88  # unknown content word and best dense below this: abstain
     near_misses: int = 3
     relative_cutoff: float = 0.05  # drop hits scoring this far below the best (tail noise)
+    use_glossary: bool = True
+    use_apertium: bool = True
+
+
+@dataclass
+class Analysis:
+    """Everything one search computed: the plan, the ranking and the decision's signals."""
+
+    plan: QueryPlan
+    order: list[tuple[int, float]]  # (chunk index, fused score), best first
+    dense: dict[int, float]
+    lexical: dict[int, float]
+    signals: dict[str, float] = field(default_factory=dict)
+    verdict: Verdict | None = None
+    background: tuple[float, float] = (0.0, 1.0)  # mean and spread of every chunk's dense score
 
 
 class Retriever:
@@ -63,17 +82,16 @@ class Retriever:
         embedder: Embedder,
         glossary: Glossary | None = None,
         config: RetrievalConfig | None = None,
+        decision: DecisionModel | None = None,
     ) -> None:
         model = index.manifest["model"]["name"]
         if model != embedder.name:
-            raise RetrieverError(
-                f"Indeksen er bygd med modellen '{model}', men søket bruker '{embedder.name}'. "
-                "Bygg indeksen på nytt med `policybot index build`, eller velg samme modell."
-            )
+            raise ModelMismatch(model, embedder.name)
         self.index = index
         self.embedder = embedder
         self.glossary = glossary or Glossary([])
         self.config = config or RetrievalConfig()
+        self.decision = decision or DecisionModel.load()
         self.chunks: list[Chunk] = index.chunks
         n = len(self.chunks)
         self._ctx = index.vectors.reconstruct_n(0, n) if n else np.zeros((0, embedder.dim), np.float32)
@@ -93,6 +111,7 @@ class Retriever:
         }
         self._doc_of = [self.docs[c.doc_id] for c in self.chunks]
         self._vocab = set(index.bm25.vocab_dict)
+        self._chunk_stems = [frozenset(tokens(c.embed_text)) for c in self.chunks]
         # chunks whose text repeats an earlier chunk's (merged in results)
         first: dict[str, int] = {}
         self._canonical = np.arange(n)
@@ -108,116 +127,130 @@ class Retriever:
             self._by_doc.setdefault(c.doc_id, []).append(i)
 
     @classmethod
-    def open(cls, index_dir: Path, embedder: Embedder, glossary_path: Path | None = None) -> "Retriever":
+    def open(cls, index_dir: Path, embedder: Embedder, glossary_path: Path | None = None, config: RetrievalConfig | None = None) -> "Retriever":
         index = load_index(index_dir)
         if glossary_path is None:
             corpus_dir = Path(index.manifest.get("corpus_dir", ""))
             glossary_path = corpus_dir / "glossary.toml"
-        return cls(index, embedder, Glossary.load(glossary_path))
+        return cls(index, embedder, Glossary.load(glossary_path), config)
 
     @property
-    def abstain_threshold(self) -> float:
-        return self.config.abstain_oov
+    def build(self) -> str:
+        return self.index.path.name
 
-    # --- scoring ---------------------------------------------------------------------
+    # --- embedding ---------------------------------------------------------------------
 
-    def _embed_query(self, text: str) -> np.ndarray:
-        """Query vectors are cached: embedding is 90 % of a search, and during a campaign
-        the same questions come in again and again."""
+    def _embed(self, texts: list[str]) -> list[np.ndarray]:
+        """Query vectors, cached: embedding is most of a search, and during a campaign the
+        same questions come in again and again. The texts one question needs are embedded
+        in one model call."""
+        out: dict[str, np.ndarray] = {}
         with self._qlock:
-            v = self._qcache.get(text)
-            if v is not None:
-                self._qcache.move_to_end(text)
-                return v
-        v = self.embedder.query(text).astype(np.float32)
-        with self._qlock:
-            self._qcache[text] = v
-            while len(self._qcache) > QUERY_CACHE_SIZE:
-                self._qcache.popitem(last=False)
-        return v
+            for t in texts:
+                v = self._qcache.get(t)
+                if v is not None:
+                    self._qcache.move_to_end(t)
+                    out[t] = v
+        missing = [t for t in texts if t not in out]
+        if missing:
+            vecs = self.embedder.queries(missing).astype(np.float32)
+            with self._qlock:
+                for t, v in zip(missing, vecs):
+                    out[t] = v
+                    self._qcache[t] = v
+                while len(self._qcache) > QUERY_CACHE_SIZE:
+                    self._qcache.popitem(last=False)
+        return [out[t] for t in texts]
 
-    def _query_vectors(self, query: str, expanded: str) -> list[np.ndarray]:
-        v = self._embed_query(query)
-        if expanded == query:
-            return [v]
-        return [v, self._embed_query(expanded)]
+    # --- scoring -------------------------------------------------------------------------
 
     def _dense_candidates(self, vectors: list[np.ndarray]) -> set[int]:
         k = min(self.config.candidates, len(self.chunks))
         ids: set[int] = set()
-        for v in vectors:
-            for store in (self.index.vectors, self.index.text_vectors):
-                _, found = store.search(v[None, :], k)
-                ids.update(int(i) for i in found[0] if i >= 0)
+        q = np.stack(vectors)
+        for store in (self.index.vectors, self.index.text_vectors):
+            _, found = store.search(q, k)
+            ids.update(int(i) for i in found.ravel() if i >= 0)
         return ids
 
-    def _dense_exact(self, idx: np.ndarray, vectors: list[np.ndarray]) -> np.ndarray:
-        """Mean of the two views, the better of the plain and the expanded question."""
-        return np.max([(self._ctx[idx] @ v + self._txt[idx] @ v) / 2 for v in vectors], axis=0)
+    def _dense_exact(self, idx: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Mean of the two views' cosine."""
+        return (self._ctx[idx] @ v + self._txt[idx] @ v) / 2
 
-    def _bm25(self, text: str) -> dict[int, float]:
+    def _bm25(self, text: str) -> tuple[dict[int, float], float]:
+        """BM25 scores divided by the best, and the best raw score."""
         toks = [t for t in tokens(text) if t in self._vocab]
         if not toks:
-            return {}
+            return {}, 0.0
         scores = self.index.bm25.get_scores(toks)
         top = float(scores.max())
         if top <= 0:
-            return {}
+            return {}, 0.0
         k = min(self.config.bm25_candidates, len(scores))
         best = np.argpartition(-scores, k - 1)[:k]
-        return {int(i): float(scores[i]) / top for i in best if scores[i] > 0}
+        return {int(i): float(scores[i]) / top for i in best if scores[i] > 0}, top
 
-    def _scores(
-        self, query: str, only: list[int] | None = None, use_glossary: bool = True
-    ) -> tuple[dict[int, float], dict[int, float], str]:
-        """Fused and dense scores of the candidates (or of exactly the chunks ``only``)."""
-        expanded = self.glossary.expand(query) if use_glossary else query
-        vectors = self._query_vectors(query, expanded)
-        lexical = self._bm25(expanded)
-        cand = sorted(only if only is not None else self._dense_candidates(vectors) | set(lexical))
+    def analyse(self, query: str, filters: Filters | None = None, use_glossary: bool | None = None) -> Analysis:
+        c = self.config
+        p = plan(query, self.glossary, c.use_glossary if use_glossary is None else use_glossary, c.use_apertium)
+        whole = [t for t in (p.text, p.bokmal, p.expanded) if t]
+        whole = list(dict.fromkeys(whole))
+        if not whole:
+            return Analysis(p, [], {}, {})
+        texts = whole + ([p.focus] if p.focus and p.focus not in whole else [])
+        vectors = self._embed(texts)
+        lexical, lex_top = self._bm25(p.expanded)
+        if filters is not None and filters.active:
+            cand = [i for i in range(len(self.chunks)) if filters.allows(self.chunks[i], self._doc_of[i])]
+        else:
+            cand = sorted(self._dense_candidates(vectors) | set(lexical))
         if not cand:
-            return {}, {}, expanded
+            return Analysis(p, [], {}, {}, signals={}, verdict=None)
+        # Every chunk's score (a few thousand dot products: well under a millisecond): the
+        # candidates' scores, and the background the decision compares the best against.
+        every = (self._ctx @ np.stack(vectors).T + self._txt @ np.stack(vectors).T) / 2
+        full = every[:, : len(whole)].max(axis=1)
+        if p.focus:
+            # long message: a passage counts by the better of the whole and the question
+            full = np.maximum(full, every[:, texts.index(p.focus)])
         idx = np.array(cand, dtype=np.int64)
-        dense = self._dense_exact(idx, vectors)
-        w = self.config.bm25_weight
-        fused = {i: float(d) + w * lexical.get(i, 0.0) for i, d in zip(cand, dense.tolist())}
-        return fused, dict(zip(cand, dense.tolist())), expanded
+        dense = full[idx]
+        fused = dense + c.bm25_weight * np.array([lexical.get(i, 0.0) for i in cand])
+        order = sorted(zip(cand, fused.tolist()), key=lambda kv: -kv[1])
+        dense_map = dict(zip(cand, dense.tolist()))
+        a = Analysis(p, order, dense_map, lexical, background=(float(full.mean()), float(full.std()) or 1.0))
+        a.signals = signals(a, self, lex_top)
+        a.verdict = self.decision.decide(a.signals)
+        return a
 
     def rank(self, query: str, method: str = "final") -> list[int]:
-        """Chunk indices best first, by ``bm25``, ``dense`` (the plain question, no
+        """Chunk indices best first, by ``bm25``, ``dense`` (the question as asked, no
         glossary, no BM25), ``hybrid`` (the pipeline without the glossary) or ``final``
-        (the whole pipeline; no abstention, no filters)."""
-        q = normalise(query)
+        (the whole pipeline; no decision, no filters)."""
         if method == "bm25":
-            s = self._bm25(q)
-        elif method == "dense":
-            v = [self._embed_query(q)]
+            s = self._bm25(plan(query).bokmal)[0]
+            return [i for i, _ in sorted(s.items(), key=lambda kv: -kv[1])]
+        if method == "dense":
+            v = self._embed([plan(query).text])
             cand = np.array(sorted(self._dense_candidates(v)), dtype=np.int64)
-            s = dict(zip(cand.tolist(), self._dense_exact(cand, v).tolist()))
-        elif method == "hybrid":
-            s = self._scores(q, use_glossary=False)[0]
-        else:
-            s = self._scores(q)[0]
-        return [i for i, _ in sorted(s.items(), key=lambda kv: -kv[1])]
+            s = dict(zip(cand.tolist(), self._dense_exact(cand, v[0]).tolist()))
+            return [i for i, _ in sorted(s.items(), key=lambda kv: -kv[1])]
+        a = self.analyse(query, use_glossary=method != "hybrid")
+        return [i for i, _ in a.order]
 
     # --- the public search -------------------------------------------------------------
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None, abstain: bool = True) -> SearchResult:
-        q = normalise(query)
-        if not q or not tokens(q) and not _WORD.search(q):
-            return SearchResult(query=query, abstained=True)
-        filters = filters or Filters()
-        only = None
-        if filters.active:
-            only = [i for i in range(len(self.chunks)) if filters.allows(self.chunks[i], self._doc_of[i])]
-        fused, dense, expanded = self._scores(q, only)
-        order = sorted(fused.items(), key=lambda kv: -kv[1])
-        if order:
-            floor = order[0][1] - self.config.relative_cutoff
-            order = [kv for kv in order if kv[1] >= floor]
+        a = self.analyse(query, filters)
+        q = a.plan.text
+        if not q or not tokens(q) and not _WORD.search(q) or not a.order:
+            return SearchResult(query=query, abstained=True, language=a.plan.lang)
+        order = a.order
+        floor = order[0][1] - self.config.relative_cutoff
+        order = [kv for kv in order if kv[1] >= floor]
         hits: list[Hit] = []
         seen: set[int] = set()
-        qtok = set(tokens(expanded))
+        qtok = set(tokens(a.plan.expanded))
         for i, s in order:
             canon = int(self._canonical[i])
             if canon in seen:
@@ -226,30 +259,42 @@ class Retriever:
             hits.append(self._hit(i, s, qtok))
             if len(hits) >= k:
                 break
-        best_dense = max(dense.values(), default=0.0)
-        if abstain and self._should_abstain(q, best_dense):
-            return SearchResult(query=query, abstained=True, near_misses=hits[: self.config.near_misses])
-        return SearchResult(query=query, abstained=False, hits=hits)
+        verdict = a.verdict
+        if abstain and verdict is not None and verdict.covered is False:
+            return SearchResult(query=query, abstained=True, near_misses=hits[: self.config.near_misses], language=a.plan.lang, signals=a.signals)
+        confidence = verdict.confidence if (verdict is not None and abstain) else None
+        return SearchResult(query=query, abstained=False, hits=hits, confidence=confidence or "high", language=a.plan.lang, signals=a.signals)
 
-    def unknown_words(self, query: str) -> list[str]:
-        """Content words of the question that the corpus never uses and the glossary does
-        not know: a sign that the question is about something else."""
-        if self.glossary.expansions(query):
+    def unknown_words(self, text: str) -> list[str]:
+        """Content words of a (Bokmål) question that the corpus never uses and the glossary
+        does not know: a sign that the question is about something else."""
+        if self.glossary.expansions(text):
             return []
         out = []
-        for w in _WORD.findall(query.lower()):
+        for w in _WORD.findall(text.lower()):
             if w in STOPWORDS:
                 continue
             stems = tokens(w)
-            if stems and all(s not in self._vocab for s in stems):
+            if stems and all(s not in self._vocab for s in stems) and not self._compound_known(w):
                 out.append(w)
         return out
 
-    def _should_abstain(self, query: str, best_dense: float) -> bool:
-        c = self.config
-        if best_dense < c.abstain_floor:
-            return True
-        return best_dense < c.abstain_oov and bool(self.unknown_words(query))
+    def _compound_known(self, word: str) -> bool:
+        """A compound whose parts the corpus uses ("stivkrampe|sprøyte", "politi|s|tasjon")
+        is not an unknown word."""
+        for cut in range(4, len(word) - 3):
+            head, tail = word[:cut], word[cut:]
+            heads = [head] + ([head[:-1]] if head[-1] in "se" and len(head) > 4 else [])
+            if any(self._known(h) for h in heads) and self._known(tail):
+                return True
+        return False
+
+    def _known(self, part: str) -> bool:
+        stems = tokens(part)
+        return bool(stems) and all(s in self._vocab for s in stems)
+
+    def chunk_stems(self, i: int) -> frozenset[str]:
+        return self._chunk_stems[i]
 
     def _hit(self, i: int, score: float, qtok: set[str]) -> Hit:
         c = self.chunks[i]

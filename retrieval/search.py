@@ -268,11 +268,9 @@ class Retriever:
     def unknown_words(self, text: str) -> list[str]:
         """Content words of a (Bokmål) question that the corpus never uses and the glossary
         does not know: a sign that the question is about something else."""
-        if self.glossary.expansions(text):
-            return []
         out = []
         for w in _WORD.findall(text.lower()):
-            if w in STOPWORDS:
+            if w in STOPWORDS or self.glossary.expansions(w):
                 continue
             stems = tokens(w)
             if stems and all(s not in self._vocab for s in stems) and not self._compound_known(w):
@@ -282,7 +280,7 @@ class Retriever:
     def _compound_known(self, word: str) -> bool:
         """A compound whose parts the corpus uses ("stivkrampe|sprøyte", "politi|s|tasjon")
         is not an unknown word."""
-        for cut in range(4, len(word) - 3):
+        for cut in range(5, len(word) - 4):
             head, tail = word[:cut], word[cut:]
             heads = [head] + ([head[:-1]] if head[-1] in "se" and len(head) > 4 else [])
             if any(self._known(h) for h in heads) and self._known(tail):

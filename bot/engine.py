@@ -1,144 +1,103 @@
-"""The conversation engine: question (plus the user's filters and page) in, a reply out
-(HTML and plain text, the passages shown, buttons as data). No Telegram imports: the
-terminal chat and the Telegram bot both drive it.
+"""The conversation engine: a question, a button or a command in; a view model out
+(:mod:`bot.views`). No Telegram and no markup here: the Telegram bot and the terminal chat
+both drive it, and render its views with their own renderer.
 
-Callback data (at most 64 bytes, Telegram's limit):
-
-    p:<token>:<page>     "Vis flere": the next page of an earlier answer
-    x:<chunk digest>     "Vis sammenheng": the passage with its neighbours
-    v:<token>:<1|0>      👍 / 👎 on an answer
-    f:d:<doc digest>     filter on one document
-    f:a                  search all documents again
-    f:c                  commitments-only on/off
-
-Answers are remembered (for paging and votes) in memory for ``ANSWER_TTL`` seconds; a
-button on an older answer, or pressed after a restart, gets a polite "ask again".
+State lives in the store (:mod:`bot.state`), never in this object: an answer is kept as
+its question and the user's preferences, and "Vis flere" or "Sammenheng" re-run the
+search from them (about 35 ms), so a button works after a restart and on any replica.
+Searches run in worker threads; the event loop never waits for the model.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
-import threading
-import time
-from collections import OrderedDict
-from dataclasses import dataclass, field, replace
-from html import escape
+from dataclasses import replace
 
-from retrieval.models import DocInfo, Filters, Hit
+from retrieval.models import DocInfo, Hit, SearchResult
 from retrieval.search import Retriever
 
-from .feedback import FeedbackStore
-from .formatting import TELEGRAM_LIMIT, citation_html, citation_plain, fit, hit_html, hit_plain, quote_html
+from . import buttons as b
+from .privacy import user_hash
+from .state import AnswerRecord, Prefs, StateStore
+from .views import AnswerPage, Button, Citation, ContextView, DocumentList, InlineItem, Message, NotCovered, Passage, View
+from .wording import EXPIRED, NO_MORE
 
-ANSWER_TTL = 24 * 3600
-MAX_ANSWERS = 20_000
-PAGES = 5  # how many pages of results an answer keeps for "Vis flere"
+PAGES = 5  # how many pages of results "Vis flere" reaches
 
 EXAMPLES = (
     "Vil Ap fjerne kontantstøtten?",
     "Hva vil dere gjøre med boligprisene?",
     "Hvor mange nye politistillinger kommer?",
-    "Har vi lovet gratis skolemat?",
+    "Kva meiner Ap om skatt?",
 )
 
 WELCOME = (
     "Hei! Jeg svarer på spørsmål om politiske dokumenter ved å vise deg avsnittene som "
     "svarer, ordrett og med kilde. Jeg finner ikke på noe selv.\n\n"
-    "Skriv et spørsmål med egne ord, for eksempel:\n{examples}\n\n"
-    "/dokumenter viser hva jeg kan svare fra, /filter lar deg velge ett dokument, "
+    "Skriv et spørsmål med egne ord (bokmål, nynorsk eller engelsk), for eksempel:\n{examples}"
+)
+WELCOME_TELEGRAM = (
+    "\n\n/dokumenter viser hva jeg kan svare fra, /filter lar deg velge ett dokument, "
     "/lofter viser bare løfter («… vil:»), /hjelp forklarer resten."
 )
-HELP = (
-    "<b>Slik bruker du meg</b>\n"
-    "• Skriv et spørsmål med egne ord. Jeg viser de avsnittene i dokumentene som passer best, "
-    "med dokument, kapittel og utgiver.\n"
-    "• <b>Vis flere</b> gir neste treff, <b>Sammenheng</b> viser teksten rundt et avsnitt, "
-    "👍/👎 forteller oss om svaret var nyttig.\n"
-    "• /filter: søk bare i ett dokument. /lofter: bare løfter («Arbeiderpartiet vil: …»). "
-    "/nullstill: søk i alt igjen.\n"
-    "• /dokumenter: dokumentene jeg kjenner.\n"
-    "• I grupper svarer jeg når du nevner meg (@{bot}) eller svarer på en melding fra meg.\n"
-    "• Del et avsnitt i en annen chat: skriv @{bot} og spørsmålet ditt i meldingsfeltet.\n\n"
-    "Finner jeg ikke noe, sier jeg det. Sitatene er alltid ordrett fra dokumentene."
+HELP_LINES = (
+    "Skriv et spørsmål med egne ord. Jeg viser de avsnittene i dokumentene som passer best, med dokument, kapittel og utgiver.",
+    "Vis flere gir neste treff, Sammenheng viser teksten rundt et avsnitt, 👍/👎 forteller oss om svaret var nyttig.",
+    "Finner jeg bare noe i nærheten, sier jeg det. Finner jeg ingenting, sier jeg det også.",
+    "/filter: søk bare i ett dokument. /lofter: bare løfter («Arbeiderpartiet vil: …»). /nullstill: søk i alt igjen.",
+    "/dokumenter: dokumentene jeg kjenner.",
+    "I grupper svarer jeg når du nevner meg (@{bot}) eller svarer på en melding fra meg.",
+    "Del et avsnitt i en annen chat: skriv @{bot} og spørsmålet ditt i meldingsfeltet.",
 )
-
-
-@dataclass(frozen=True)
-class Prefs:
-    doc_id: str | None = None
-    commitments_only: bool = False
-
-    def filters(self) -> Filters:
-        return Filters(doc_ids=frozenset({self.doc_id}) if self.doc_id else frozenset(), commitments_only=self.commitments_only)
-
-
-@dataclass(frozen=True)
-class Button:
-    label: str
-    data: str = ""  # callback data
-    switch_inline: str | None = None  # text for "share in another chat"
-
-
-@dataclass
-class Reply:
-    html: str
-    plain: str
-    buttons: list[list[Button]] = field(default_factory=list)
-    chunk_ids: list[str] = field(default_factory=list)
-    found: bool = True
-    token: str | None = None
-    prefs: Prefs | None = None  # new preferences to store, when the reply changed them
-    notice: str = ""  # a short toast for button presses
-
-
-@dataclass(frozen=True)
-class InlineItem:
-    id: str
-    title: str
-    description: str
-    html: str
-
-
-CAVEAT = "Dette er det nærmeste jeg fant – det svarer kanskje ikke direkte på spørsmålet."
-
-
-@dataclass
-class _Answer:
-    question: str
-    prefs: Prefs
-    hits: list[Hit]
-    user_hash: str
-    created: float
-    confidence: str = "high"
 
 
 class Engine:
     def __init__(
         self,
         retriever: Retriever,
-        feedback: FeedbackStore | None = None,
+        store: StateStore,
+        salt: bytes,
         per_page: int = 3,
-        max_question_chars: int = 1000,
+        rate_limit_per_minute: int = 20,
     ) -> None:
         self._retriever = retriever
-        self.feedback = feedback
+        self.store = store
+        self._salt = salt
         self.per_page = per_page
-        self.max_question_chars = max_question_chars
-        self._answers: OrderedDict[str, _Answer] = OrderedDict()
-        self._lock = threading.Lock()
+        self.rate_limit_per_minute = rate_limit_per_minute
 
-    # --- the index, swappable without a restart -------------------------------------------
+    # --- the index, swappable without a restart ------------------------------------------------
 
     @property
     def retriever(self) -> Retriever:
         return self._retriever
 
     def swap_retriever(self, new: Retriever) -> None:
-        """Searches already running keep the retriever they started with; new ones use
-        ``new``. Reference assignment is atomic, so no request fails during the swap."""
+        """Searches already running keep the retriever they started with."""
         self._retriever = new
 
-    # --- documents and filters -------------------------------------------------------------
+    @property
+    def max_question_chars(self) -> int:
+        return self._retriever.config.max_query_chars
+
+    # --- users -----------------------------------------------------------------------------------
+
+    def user(self, raw_id: int | str) -> str:
+        """The pseudonymous id everything is stored under."""
+        return user_hash(self._salt, raw_id)
+
+    async def prefs(self, user: str) -> Prefs:
+        prefs = await self.store.get_prefs(user)
+        if prefs.doc_id and prefs.doc_id not in self._retriever.docs:
+            prefs = replace(prefs, doc_id=None)
+        return prefs
+
+    async def allow(self, user: str) -> bool:
+        """The per-user rate limit, counted in the store (shared by replicas)."""
+        return await self.store.count_request(user) <= self.rate_limit_per_minute
+
+    # --- documents and filters -------------------------------------------------------------------
 
     def documents(self) -> list[DocInfo]:
         return sorted(self._retriever.docs.values(), key=lambda d: d.title)
@@ -147,10 +106,7 @@ class Engine:
     def doc_digest(doc_id: str) -> str:
         return hashlib.sha1(doc_id.encode()).hexdigest()[:10]
 
-    def _doc_by_digest(self, digest: str) -> DocInfo | None:
-        return next((d for d in self._retriever.docs.values() if self.doc_digest(d.id) == digest), None)
-
-    def prefs_label(self, prefs: Prefs) -> str:
+    def scope(self, prefs: Prefs) -> str:
         parts = []
         if prefs.doc_id and prefs.doc_id in self._retriever.docs:
             parts.append(f"bare «{self._retriever.docs[prefs.doc_id].title}»")
@@ -158,229 +114,197 @@ class Engine:
             parts.append("bare løfter")
         return ", ".join(parts)
 
-    # --- static replies --------------------------------------------------------------------
+    def documents_view(self) -> DocumentList:
+        return DocumentList(docs=self.documents())
 
-    def welcome(self) -> Reply:
-        text = WELCOME.format(examples="\n".join(f"• {e}" for e in EXAMPLES))
-        return Reply(html=escape(text), plain=text)
+    def filter_menu(self, prefs: Prefs) -> Message:
+        rows = [
+            [Button(("✅ " if prefs.doc_id == d.id else "") + _short(d.title, 40), b.FilterDoc(self.doc_digest(d.id)))]
+            for d in self.documents()
+        ]
+        rows.append([Button(("✅ " if not prefs.doc_id else "") + "Alle dokumenter", b.FilterAll())])
+        rows.append([Button(("✅ " if prefs.commitments_only else "☐ ") + "Bare løfter («… vil:»)", b.FilterCommitments())])
+        return Message(text=f"Hvor skal jeg søke? Nå: {self.scope(prefs) or 'alle dokumenter'}.", buttons=rows)
 
-    def help(self, bot_name: str = "boten") -> Reply:
-        html = HELP.format(bot=escape(bot_name))
-        plain = html.replace("<b>", "").replace("</b>", "")
-        return Reply(html=html, plain=plain)
+    async def _set_prefs(self, user: str, new: Prefs) -> None:
+        await self.store.set_prefs(user, new)
 
-    def documents_reply(self) -> Reply:
-        lines_html, lines_plain = ["<b>Dokumentene jeg svarer fra</b>"], ["Dokumentene jeg svarer fra:"]
-        for d in self.documents():
-            meta = ", ".join(p for p in (d.publisher, d.year + (" (antatt)" if d.year and "year" in d.inferred else "")) if p)
-            lines_html.append(f"• <i>{escape(d.title)}</i> — {escape(meta)} · {d.chunks} avsnitt")
-            lines_plain.append(f"• {d.title} — {meta} · {d.chunks} avsnitt")
-        return Reply(html="\n".join(lines_html), plain="\n".join(lines_plain))
-
-    def filter_menu(self, prefs: Prefs) -> Reply:
-        rows = [[Button(("✅ " if prefs.doc_id == d.id else "") + _short(d.title, 40), f"f:d:{self.doc_digest(d.id)}")] for d in self.documents()]
-        rows.append([Button(("✅ " if not prefs.doc_id else "") + "Alle dokumenter", "f:a")])
-        rows.append([Button(("✅ " if prefs.commitments_only else "☐ ") + "Bare løfter («… vil:»)", "f:c")])
-        now = self.prefs_label(prefs) or "alle dokumenter"
-        text = f"Hvor skal jeg søke? Nå: {now}."
-        return Reply(html=escape(text), plain=text, buttons=rows)
-
-    def apply_filter(self, data: str, prefs: Prefs) -> Reply:
-        if data == "f:a":
+    async def apply_filter(self, data: b.CallbackData, user: str) -> View:
+        prefs = await self.prefs(user)
+        if isinstance(data, b.FilterAll):
             new = replace(prefs, doc_id=None)
-        elif data == "f:c":
+        elif isinstance(data, b.FilterCommitments):
             new = replace(prefs, commitments_only=not prefs.commitments_only)
-        elif data.startswith("f:d:"):
-            doc = self._doc_by_digest(data[4:])
+        elif isinstance(data, b.FilterDoc):
+            doc = next((d for d in self._retriever.docs.values() if self.doc_digest(d.id) == data.doc), None)
             if doc is None:
-                return self._expired()
+                return self.expired()
             new = replace(prefs, doc_id=doc.id)
         else:
-            return self._expired()
-        reply = self.filter_menu(new)
-        reply.prefs = new
-        reply.notice = "Søker nå i " + (self.prefs_label(new) or "alle dokumenter")
-        return reply
+            return self.expired()
+        await self._set_prefs(user, new)
+        view = self.filter_menu(new)
+        view.notice = "Søker nå i " + (self.scope(new) or "alle dokumenter")
+        return view
 
-    def set_commitments(self, prefs: Prefs, on: bool | None = None) -> Reply:
+    async def set_document(self, user: str, doc_id: str) -> Message:
+        if doc_id not in self._retriever.docs:
+            return Message(text="Ukjent dokument. Bruk en id fra /dokumenter.")
+        prefs = await self.prefs(user)
+        await self._set_prefs(user, replace(prefs, doc_id=doc_id))
+        return Message(text=f"Søker nå bare i «{self._retriever.docs[doc_id].title}».")
+
+    async def set_commitments(self, user: str, on: bool | None = None) -> Message:
+        prefs = await self.prefs(user)
         new = replace(prefs, commitments_only=(not prefs.commitments_only) if on is None else on)
-        text = (
-            "Viser nå bare løfter («… vil:»-punkter). Skriv /lofter igjen for å se alt."
-            if new.commitments_only
-            else "Viser nå alle typer avsnitt, ikke bare løfter."
-        )
-        return Reply(html=escape(text), plain=text, prefs=new)
+        await self._set_prefs(user, new)
+        if new.commitments_only:
+            return Message(text="Viser nå bare løfter («… vil:»-punkter). Skriv /lofter igjen for å se alt.")
+        return Message(text="Viser nå alle typer avsnitt, ikke bare løfter.")
 
-    def reset_filters(self) -> Reply:
-        text = "Søker nå i alle dokumenter, alle typer avsnitt."
-        return Reply(html=escape(text), plain=text, prefs=Prefs())
+    async def reset(self, user: str) -> Message:
+        await self._set_prefs(user, Prefs())
+        return Message(text="Søker nå i alle dokumenter, alle typer avsnitt.")
 
-    def unknown_command(self, command: str) -> Reply:
-        text = f"Kommandoen {command[:40]} kjenner jeg ikke. Skriv /hjelp for å se hva jeg kan, eller still et spørsmål."
-        return Reply(html=escape(text), plain=text)
+    # --- fixed replies ---------------------------------------------------------------------------
 
-    def not_text(self) -> Reply:
-        text = "Jeg forstår bare tekst. Skriv spørsmålet ditt med ord, så leter jeg i dokumentene."
-        return Reply(html=escape(text), plain=text)
+    def welcome(self, telegram: bool = True) -> Message:
+        text = WELCOME.format(examples="\n".join(f"• {e}" for e in EXAMPLES))
+        return Message(text=text + (WELCOME_TELEGRAM if telegram else ""))
 
-    # --- answering -------------------------------------------------------------------------
+    def help(self, bot_name: str = "boten") -> Message:
+        return Message(title="Slik bruker du meg", lines=[line.format(bot=bot_name) for line in HELP_LINES])
 
-    def ask(self, question: str, prefs: Prefs | None = None, user_hash: str = "", source: str = "chat") -> Reply:
-        prefs = prefs or Prefs()
+    def unknown_command(self, command: str) -> Message:
+        return Message(text=f"Kommandoen {command[:40]} kjenner jeg ikke. Skriv /hjelp for å se hva jeg kan, eller still et spørsmål.")
+
+    def not_text(self) -> Message:
+        return Message(text="Jeg forstår bare tekst. Skriv spørsmålet ditt med ord, så leter jeg i dokumentene.")
+
+    def rate_limited(self) -> Message:
+        return Message(text="Du sender spørsmål veldig raskt. Vent et øyeblikk og prøv igjen.")
+
+    def expired(self, text: str = EXPIRED) -> Message:
+        return Message(text=text, notice=text, expired=True)
+
+    # --- answering -------------------------------------------------------------------------------
+
+    async def _search(self, question: str, prefs: Prefs, k: int) -> SearchResult:
+        r = self._retriever
+        return await asyncio.to_thread(r.search, question, k, prefs.filters())
+
+    async def ask(self, question: str, user: str = "", source: str = "chat") -> View:
         q = " ".join(question.split())
         if not q:
-            text = "Skriv et spørsmål, for eksempel: «" + EXAMPLES[0] + "»"
-            return Reply(html=escape(text), plain=text, found=False)
-        notice = ""
+            return Message(text="Skriv et spørsmål, for eksempel: «" + EXAMPLES[0] + "»")
+        note = ""
         if len(q) > self.max_question_chars:
-            notice = f"Spørsmålet var langt ({len(q)} tegn), så jeg søkte på de første {self.max_question_chars}."
+            note = f"Spørsmålet var langt ({len(q)} tegn), så jeg søkte på de første {self.max_question_chars}."
             q = q[: self.max_question_chars]
-        if prefs.doc_id and prefs.doc_id not in self._retriever.docs:
-            prefs = replace(prefs, doc_id=None)
-        result = self._retriever.search(q, k=self.per_page * PAGES, filters=prefs.filters())
+        prefs = await self.prefs(user)
+        result = await self._search(q, prefs, self.per_page * PAGES)
         token = secrets.token_urlsafe(6)
         hits = [] if result.abstained else result.hits
-        self._remember(token, _Answer(q, prefs, hits, user_hash, time.time(), result.confidence or "high"))
-        if self.feedback is not None:
-            self.feedback.log_question(token, user_hash, source, q, [h.chunk.id for h in hits[: self.per_page]], bool(hits))
-        if result.abstained or not hits:
-            return self._nothing_found(q, prefs, result.near_misses, notice)
-        reply = self._page(token, 0)
-        if notice:
-            reply.html = escape(notice) + "\n\n" + reply.html
-            reply.plain = notice + "\n\n" + reply.plain
-        return reply
+        shown = hits[: self.per_page]
+        await self.store.save_answer(
+            token,
+            AnswerRecord(q, prefs, self._retriever.build, user, source, bool(hits), result.confidence, tuple(h.chunk.id for h in shown)),
+        )
+        if not hits:
+            return self._not_covered(q, prefs, result.near_misses, note)
+        return self._page(token, q, prefs, hits, 0, result.confidence or "high", note)
 
-    def page(self, token: str, page: int) -> Reply:
-        with self._lock:
-            answer = self._answers.get(token)
-        if answer is None or time.time() - answer.created > ANSWER_TTL:
-            return self._expired()
-        if page * self.per_page >= len(answer.hits):
-            return self._expired("Det var alle treffene jeg har på dette spørsmålet.")
-        return self._page(token, page)
-
-    def _page(self, token: str, page: int) -> Reply:
-        answer = self._answers[token]
+    def _page(self, token: str, question: str, prefs: Prefs, hits: list[Hit], page: int, confidence: str, note: str = "") -> AnswerPage:
         start = page * self.per_page
-        shown = answer.hits[start : start + self.per_page]
-        label = self.prefs_label(answer.prefs)
-        header_html = f"<i>Søkte i: {escape(label)}</i>" if label else ""
-        header_plain = f"(Søkte i: {label})" if label else ""
-        if answer.confidence == "low" and page == 0:
-            header_html = "\n".join(p for p in (f"<i>{escape(CAVEAT)}</i>", header_html) if p)
-            header_plain = "\n".join(p for p in (CAVEAT, header_plain) if p)
-        parts = [hit_html(start + n, h) for n, h in enumerate(shown, 1)]
-        html, used = fit(parts, header_html, limit=TELEGRAM_LIMIT - 50)
-        shown = shown[:used]
-        plain = "\n\n".join(([header_plain] if header_plain else []) + [hit_plain(start + n, h) for n, h in enumerate(shown, 1)])
-        rows: list[list[Button]] = []
-        rows.append([Button(f"📖 Sammenheng {start + n}", f"x:{_digest(h.chunk.id)}") for n, h in enumerate(shown, 1)])
+        shown = hits[start : start + self.per_page]
+        rows: list[list[Button]] = [[Button(f"📖 Sammenheng {start + n}", b.Context(_digest(h.chunk.id))) for n, h in enumerate(shown, 1)]]
         nav = []
         if page > 0:
-            nav.append(Button("◀ Forrige", f"p:{token}:{page - 1}"))
-        if start + len(shown) < len(answer.hits):
-            nav.append(Button("Vis flere ▶", f"p:{token}:{page + 1}"))
+            nav.append(Button("◀ Forrige", b.More(token, page - 1)))
+        if start + len(shown) < len(hits):
+            nav.append(Button("Vis flere ▶", b.More(token, page + 1)))
         if nav:
             rows.append(nav)
-        rows.append([Button("👍", f"v:{token}:1"), Button("👎", f"v:{token}:0"), Button("↗ Del", switch_inline=answer.question[:200])])
-        return Reply(html=html, plain=plain, buttons=rows, chunk_ids=[h.chunk.id for h in shown], found=True, token=token)
+        rows.append([Button("👍", b.Vote(token, True)), Button("👎", b.Vote(token, False)), Button("↗ Del", share=question[:200])])
+        return AnswerPage(
+            buttons=rows,
+            question=question,
+            passages=[Passage.of(start + n, h) for n, h in enumerate(shown, 1)],
+            confidence=confidence,
+            scope=self.scope(prefs),
+            note=note,
+            token=token,
+            page=page,
+        )
 
-    def _nothing_found(self, q: str, prefs: Prefs, near: list[Hit], notice: str) -> Reply:
-        label = self.prefs_label(prefs)
-        where = f" (søkte i: {label})" if label else ""
-        html = [f"Jeg fant ikke noe om dette i dokumentene{escape(where)}."]
-        plain = [f"Jeg fant ikke noe om dette i dokumentene{where}."]
-        topics = []
-        for h in near:
-            t = " › ".join(h.chunk.section[-1:]) or h.doc.title
-            if t not in topics:
-                topics.append(t)
-        if topics:
-            html.append("Det nærmeste jeg har, handler om: " + "; ".join(f"<i>{escape(t)}</i>" for t in topics) + ".")
-            plain.append("Det nærmeste jeg har, handler om: " + "; ".join(topics) + ".")
-        tip = "Prøv å spørre med andre ord, eller se /dokumenter for hva jeg kan svare fra."
-        if label:
-            tip = "Prøv /nullstill for å søke i alle dokumenter, eller spør med andre ord."
-        html.append(escape(tip))
-        plain.append(tip)
-        if notice:
-            html.insert(0, escape(notice))
-            plain.insert(0, notice)
-        return Reply(html="\n\n".join(html), plain="\n\n".join(plain), found=False)
+    def _not_covered(self, q: str, prefs: Prefs, near: list[Hit], note: str) -> NotCovered:
+        return NotCovered(question=q, topics=nearest_topics(near), scope=self.scope(prefs), note=note)
 
-    def context(self, digest: str) -> Reply:
-        retriever = self._retriever
-        chunk_id = retriever.chunk_id_by_digest(digest)
+    async def page(self, token: str, page: int) -> View:
+        answer = await self.store.get_answer(token)
+        if answer is None or page < 0 or page >= PAGES:
+            return self.expired()
+        result = await self._search(answer.question, answer.prefs, self.per_page * PAGES)
+        hits = [] if result.abstained else result.hits
+        if page * self.per_page >= len(hits):
+            return self.expired(NO_MORE)
+        return self._page(token, answer.question, answer.prefs, hits, page, answer.confidence or "high")
+
+    async def context(self, digest: str) -> View:
+        r = self._retriever
+        chunk_id = r.chunk_id_by_digest(digest)
         if chunk_id is None:
-            return self._expired()
-        around = retriever.neighbours(chunk_id, before=1, after=1)
-        doc = retriever.docs[around[0].doc_id]
+            return self.expired()
+        around = r.neighbours(chunk_id, before=1, after=1)
         target = next(c for c in around if c.id == chunk_id)
-        parts_html, parts_plain = [], []
-        for c in around:
-            q = quote_html(c, (c.text,) if c.id == chunk_id else (), limit=1000)
-            parts_html.append(q)
-            parts_plain.append(("» " if c.id == chunk_id else "  ") + c.display)
-        header = f"<b>Sammenheng</b> ({escape(' › '.join(target.section[-2:]) or doc.title)})"
-        html, _ = fit(parts_html, header, citation_html(doc, target))
-        plain = "\n\n".join(["Sammenheng:"] + parts_plain + ["— " + citation_plain(doc, target)])
-        return Reply(html=html, plain=plain, chunk_ids=[c.id for c in around])
+        return ContextView(target=chunk_id, chunks=around, citation=Citation.of(r.docs[target.doc_id], target))
 
-    def vote(self, token: str, up: bool, user_hash: str) -> Reply:
-        ok = self.feedback.vote(token, user_hash, up) if self.feedback is not None else False
-        if not ok:
-            return self._expired()
+    async def vote(self, token: str, up: bool, user: str) -> View:
+        if not await self.store.vote(token, user, up):
+            return self.expired()
         text = "Takk! Det hjelper oss å gjøre svarene bedre."
-        return Reply(html=escape(text), plain=text, notice=text)
+        return Message(text=text, notice=text)
 
-    def inline(self, query: str, limit: int = 5) -> list[InlineItem]:
+    async def inline(self, query: str, limit: int = 5) -> list[InlineItem]:
         q = " ".join(query.split())[: self.max_question_chars]
         if len(q) < 3:
             return []
-        result = self._retriever.search(q, k=limit)
+        result = await asyncio.to_thread(self._retriever.search, q, limit)
         items = []
-        for h in [] if result.abstained else result.hits:
-            html = f"{quote_html(h.chunk, h.highlight)}\n{citation_html(h.doc, h.chunk)}"
-            items.append(
-                InlineItem(
-                    id=_digest(h.chunk.id),
-                    title=_short(h.doc.title + (" · " + h.chunk.section[-1] if h.chunk.section else ""), 60),
-                    description=_short(h.chunk.display, 120),
-                    html=html,
-                )
-            )
+        for n, h in enumerate([] if result.abstained else result.hits, 1):
+            title = h.doc.title + (" · " + h.chunk.section[-1] if h.chunk.section else "")
+            items.append(InlineItem(id=_digest(h.chunk.id), title=_short(title, 60), description=_short(h.chunk.display, 120), passage=Passage.of(n, h)))
         return items
 
-    # --- callback routing --------------------------------------------------------------------
+    async def press(self, data: str, user: str) -> View:
+        """Route a button press. Unknown, stale or forged data gets the polite "ask again"."""
+        button = b.unpack(data)
+        if isinstance(button, b.More):
+            return await self.page(button.token, button.page)
+        if isinstance(button, b.Context):
+            return await self.context(button.chunk)
+        if isinstance(button, b.Vote):
+            return await self.vote(button.token, button.up, user)
+        if isinstance(button, (b.FilterDoc, b.FilterAll, b.FilterCommitments)):
+            return await self.apply_filter(button, user)
+        return self.expired()
 
-    def callback(self, data: str, prefs: Prefs, user_hash: str) -> Reply:
-        """Route a button press. Unknown or stale data gets the polite "ask again"."""
-        try:
-            kind, _, rest = data.partition(":")
-            if kind == "p":
-                token, page = rest.rsplit(":", 1)
-                return self.page(token, int(page))
-            if kind == "x":
-                return self.context(rest)
-            if kind == "v":
-                token, up = rest.rsplit(":", 1)
-                return self.vote(token, up == "1", user_hash)
-            if kind == "f":
-                return self.apply_filter(data, prefs)
-        except ValueError:
-            pass
-        return self._expired()
 
-    def _expired(self, text: str = "") -> Reply:
-        text = text or "Denne knappen er utløpt. Still spørsmålet på nytt, så får du ferske svar."
-        return Reply(html=escape(text), plain=text, found=False, notice=text)
+def nearest_topics(near: list[Hit]) -> list[str]:
+    """The sections of the nearest passages, for a "not covered" reply."""
+    topics: list[str] = []
+    for h in near:
+        t = h.chunk.section[-1] if h.chunk.section else h.doc.title
+        if t not in topics:
+            topics.append(t)
+    return topics
 
-    def _remember(self, token: str, answer: _Answer) -> None:
-        with self._lock:
-            self._answers[token] = answer
-            while len(self._answers) > MAX_ANSWERS:
-                self._answers.popitem(last=False)
+
+def result_view(result: SearchResult) -> View:
+    """A search result as a view without buttons or state (the CLI's `search`)."""
+    if result.abstained or not result.hits:
+        return NotCovered(question=result.query, topics=nearest_topics(result.near_misses))
+    return AnswerPage(question=result.query, passages=[Passage.of(n, h) for n, h in enumerate(result.hits, 1)], confidence=result.confidence or "high")
 
 
 def _digest(chunk_id: str) -> str:
@@ -389,4 +313,3 @@ def _digest(chunk_id: str) -> str:
 
 def _short(s: str, n: int) -> str:
     return s if len(s) <= n else s[: n - 1].rstrip() + "…"
-

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     rate_limit_per_minute: int = Field(20, ge=1)
     concurrent_updates: int = Field(16, ge=1, le=256)
+    telegram_rate_limiter: bool = Field(True, description="respect Telegram's ~30 messages/s; off only for benchmarks against a stand-in")
     user_salt: SecretStr | None = Field(None, description="salt for pseudonymous user ids; default: random, in DATA_DIR/salt")
 
     # webhook mode

@@ -1,10 +1,14 @@
 """The Telegram front end on python-telegram-bot (v22, asyncio ``Application``).
 
-Handlers translate updates into calls on :class:`bot.engine.Engine` and its replies into
-Bot API calls. Searches run in worker threads (``asyncio.to_thread``) so a slow question
-never holds up the event loop; updates are processed concurrently; outgoing calls go
-through a rate limiter that respects Telegram's flood limits and retries ``RetryAfter``
-(429) and transient network errors and 5xx answers.
+Handlers translate updates into calls on :class:`bot.engine.Engine` and its views into
+Bot API calls (:mod:`bot.render_html`). Each kind of button has its own typed data and
+its own handler (:mod:`bot.buttons`). State (answers, preferences, rate limits) is in the
+store, so any replica can serve any update. Outgoing calls go through a rate limiter that
+respects Telegram's flood limits and retries ``RetryAfter`` (429), transient network
+errors and 5xx answers.
+
+Edited messages are ignored (an edit is not a new question), and so is a bare
+``/command`` in a group that names no bot (it is most likely another bot's).
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -38,11 +42,12 @@ from telegram.ext import (
     filters,
 )
 
-from retrieval.search import Retriever
-
-from .engine import Engine, Prefs, Reply
-from .feedback import FeedbackStore
-from .settings import Settings
+from . import buttons as b
+from .render_html import citation as citation_html
+from .render_html import quote as quote_html
+from .render_html import render
+from .services import Services
+from .views import AnswerPage, View
 
 log = logging.getLogger("policybot.telegram")
 
@@ -55,7 +60,7 @@ COMMANDS = [
     ("nullstill", "Søk i alle dokumenter igjen"),
 ]
 ERROR_TEXT = "Beklager, noe gikk galt hos meg. Prøv igjen om litt."
-RATE_TEXT = "Du sender spørsmål veldig raskt. Vent et øyeblikk og prøv igjen."
+FOLLOW_SECONDS = 3.0  # how often a replica checks the store for a build another one published
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # Calls that are safe to repeat after a timeout (a repeated sendMessage could duplicate).
 _IDEMPOTENT = {"editMessageText", "answerCallbackQuery", "answerInlineQuery", "setMyCommands", "getMe", "deleteWebhook", "setWebhook"}
@@ -88,37 +93,31 @@ class RetryingRateLimiter(AIORateLimiter):
         raise AssertionError("unreachable")
 
 
-class UserRateLimit:
-    """At most ``per_minute`` questions per user in any 60 seconds."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._seen: dict[int, deque[float]] = defaultdict(deque)
-
-    def allow(self, user_id: int) -> bool:
-        now = time.monotonic()
-        q = self._seen[user_id]
-        while q and now - q[0] > 60:
-            q.popleft()
-        if len(q) >= self.per_minute:
-            return False
-        q.append(now)
-        return True
-
-
 class RedactToken(logging.Filter):
-    """Removes the bot token from every log record (httpx logs request URLs)."""
+    """Removes the bot token from every log record, tracebacks included (httpx logs request
+    URLs; python-telegram-bot puts the token in InvalidToken's message). A rejected token
+    or an unreachable API at start is reported by the CLI in one line, so their
+    tracebacks are dropped here."""
 
     def __init__(self, token: str) -> None:
         super().__init__()
         self._token = token
 
+    def _redact(self, text: str) -> str:
+        return text.replace(self._token, "<TOKEN>") if self._token else text
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if self._token:
-            msg = record.getMessage()
-            if self._token in msg:
-                record.msg = msg.replace(self._token, "<TOKEN>")
-                record.args = ()
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, InvalidToken):
+            return False
+        if isinstance(exc, NetworkError):
+            record.msg, record.args = f"{record.getMessage()}: {type(exc).__name__}: {exc}", ()
+            record.exc_info, record.exc_text = None, None
+        msg = record.getMessage()
+        if self._token and self._token in msg:
+            record.msg, record.args = self._redact(msg), ()
+        if record.exc_info:
+            record.exc_text = self._redact(logging.Formatter().formatException(record.exc_info))
         return True
 
 
@@ -128,54 +127,42 @@ def install_redaction(token: str) -> None:
     for h in root.handlers:
         h.addFilter(f)
     root.addFilter(f)
-    for name in ("httpx", "telegram", "telegram.ext"):
+    for name in ("httpx", "telegram", "telegram.ext", "telegram.ext.Application", "telegram.ext.Updater"):
         logging.getLogger(name).addFilter(f)
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
+def keyboard(view: View) -> InlineKeyboardMarkup | None:
+    if not view.buttons:
         return None
     rows = []
-    for row in reply.buttons:
+    for row in view.buttons:
         out = []
-        for b in row:
-            if b.switch_inline is not None:
-                out.append(InlineKeyboardButton(b.label, switch_inline_query=b.switch_inline))
-            else:
-                out.append(InlineKeyboardButton(b.label, callback_data=b.data))
-        rows.append(out)
-    return InlineKeyboardMarkup(rows)
+        for button in row:
+            if button.share is not None:
+                out.append(InlineKeyboardButton(button.label, switch_inline_query=button.share))
+            elif button.data is not None:
+                out.append(InlineKeyboardButton(button.label, callback_data=button.data.pack()))
+        if out:
+            rows.append(out)
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 class TelegramBot:
-    """Handlers bound to one engine."""
+    """Handlers bound to one set of services."""
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
-        self.settings = settings
-        self.engine = engine
-        self.rate = UserRateLimit(settings.rate_limit_per_minute)
-        self.admins = set(settings.admin_ids)
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.engine = services.engine
+        self.admins = set(services.settings.admin_ids)
 
-    # --- helpers ---------------------------------------------------------------------------
-
-    def _user_hash(self, update: Update) -> str:
+    def _user(self, update: Update) -> str:
         user = update.effective_user
-        return self.engine.feedback.user_hash(user.id) if user and self.engine.feedback else ""
+        return self.engine.user(user.id) if user else ""
 
     @staticmethod
-    def _prefs(context: ContextTypes.DEFAULT_TYPE) -> Prefs:
-        prefs = context.user_data.get("prefs") if context.user_data is not None else None
-        return prefs if isinstance(prefs, Prefs) else Prefs()
-
-    @staticmethod
-    def _store(context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
-        if reply.prefs is not None and context.user_data is not None:
-            context.user_data["prefs"] = reply.prefs
-
-    @staticmethod
-    async def _send(message: Message, reply: Reply, quote: bool = False) -> None:
-        await message.reply_html(reply.html, reply_markup=keyboard(reply), link_preview_options=NO_PREVIEW, do_quote=quote)
+    async def _send(message: Message, view: View, quote: bool = False) -> None:
+        await message.reply_html(render(view), reply_markup=keyboard(view), link_preview_options=NO_PREVIEW, do_quote=quote)
 
     # --- commands ----------------------------------------------------------------------------
 
@@ -186,45 +173,42 @@ class TelegramBot:
         await self._send(update.effective_message, self.engine.help(context.bot.username or "boten"))
 
     async def documents(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._send(update.effective_message, self.engine.documents_reply())
+        await self._send(update.effective_message, self.engine.documents_view())
 
     async def filter_menu(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._send(update.effective_message, self.engine.filter_menu(self._prefs(context)))
+        prefs = await self.engine.prefs(self._user(update))
+        await self._send(update.effective_message, self.engine.filter_menu(prefs))
 
     async def commitments(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        reply = self.engine.set_commitments(self._prefs(context))
-        self._store(context, reply)
-        await self._send(update.effective_message, reply)
+        await self._send(update.effective_message, await self.engine.set_commitments(self._user(update)))
 
     async def reset(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        reply = self.engine.reset_filters()
-        self._store(context, reply)
-        await self._send(update.effective_message, reply)
+        await self._send(update.effective_message, await self.engine.reset(self._user(update)))
 
     async def reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user = update.effective_user
         if not user or user.id not in self.admins:
             await update.effective_message.reply_text("Bare administratorer kan laste inn indeksen på nytt.")
             return
-        old = self.engine.retriever
         try:
-            new = await asyncio.to_thread(Retriever.open, self.settings.resolved_index_dir, old.embedder)
+            before, after = await self.services.reload()
         except Exception as e:  # noqa: BLE001 - report any failure, keep serving the old index
             log.exception("reload failed")
-            await update.effective_message.reply_text(f"Kunne ikke laste ny indeks, beholder den gamle: {e}")
+            await update.effective_message.reply_text(f"Kunne ikke laste ny indeks, beholder den gamle: {type(e).__name__}: {e}")
             return
-        self.engine.swap_retriever(new)
-        before, after = old.index.path.name, new.index.path.name
         await update.effective_message.reply_text(
-            f"Indeksen er lastet inn på nytt: {len(new.chunks)} avsnitt (bygg {after}, var {before})."
+            f"Indeksen er lastet inn på nytt: {len(self.engine.retriever.chunks)} avsnitt (bygg {after}, var {before}). "
+            "Alle instanser bytter innen noen sekunder."
         )
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         command = (message.text or "").split()[0]
         name, _, target = command.partition("@")
-        if target and context.bot.username and target.lower() != context.bot.username.lower():
-            return  # a command for another bot in a group
+        if message.chat.type != ChatType.PRIVATE:
+            # in a group, answer only commands addressed to this bot by name
+            if not target or not context.bot.username or target.lower() != context.bot.username.lower():
+                return
         await self._send(message, self.engine.unknown_command(name))
 
     # --- questions ---------------------------------------------------------------------------
@@ -249,55 +233,78 @@ class TelegramBot:
         addressed, text = self._addressed(message, context.bot.username, context.bot.id)
         if not addressed:
             return
-        user = update.effective_user
-        if user and not self.rate.allow(user.id):
-            await message.reply_text(RATE_TEXT, do_quote=False)
+        user = self._user(update)
+        if user and not await self.engine.allow(user):
+            await self._send(message, self.engine.rate_limited())
             return
         source = "group" if message.chat.type != ChatType.PRIVATE else "private"
-        reply = await asyncio.to_thread(self.engine.ask, text, self._prefs(context), self._user_hash(update), source)
-        await self._send(message, reply, quote=source == "group")
+        view = await self.engine.ask(text, user, source)
+        await self._send(message, view, quote=source == "group")
 
     async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._send(update.effective_message, self.engine.not_text())
 
-    # --- buttons and inline mode ----------------------------------------------------------------
+    # --- buttons, one handler per kind ---------------------------------------------------------
 
-    async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _press(self, update: Update) -> View:
         query = update.callback_query
-        data = query.data or ""
-        reply = await asyncio.to_thread(self.engine.callback, data, self._prefs(context), self._user_hash(update))
-        self._store(context, reply)
-        kind = data.split(":", 1)[0]
-        if not reply.found and reply.notice:
-            await query.answer(reply.notice, show_alert=False)
+        view = await self.engine.press(query.data or "", self._user(update))
+        if getattr(view, "expired", False):
+            await query.answer(view.notice, show_alert=False)
+        else:
+            await query.answer(view.notice or None)
+        return view
+
+    async def _edit(self, update: Update, view: View) -> None:
+        query = update.callback_query
+        if getattr(view, "expired", False) or query.message is None:
             return
-        await query.answer(reply.notice or None)
-        if query.message is None:
-            return
-        if kind in ("p", "f"):
-            try:
-                await query.edit_message_text(reply.html, parse_mode=ParseMode.HTML, reply_markup=keyboard(reply), link_preview_options=NO_PREVIEW)
-            except BadRequest as e:
-                if "not modified" not in str(e).lower():
-                    raise
-        elif kind == "x":
-            await context.bot.send_message(query.message.chat.id, reply.html, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+        try:
+            await query.edit_message_text(render(view), parse_mode=ParseMode.HTML, reply_markup=keyboard(view), link_preview_options=NO_PREVIEW)
+        except BadRequest as e:
+            if "not modified" not in str(e).lower():
+                raise
+
+    async def on_more(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._edit(update, await self._press(update))
+
+    async def on_filter(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._edit(update, await self._press(update))
+
+    async def on_context(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        view = await self._press(update)
+        query = update.callback_query
+        if not getattr(view, "expired", False) and query.message is not None:
+            await context.bot.send_message(query.message.chat.id, render(view), parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+
+    async def on_vote(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._press(update)
+
+    async def on_stale(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Button data we did not make, or from an older version."""
+        await update.callback_query.answer(self.engine.expired().notice)
+
+    # --- inline mode ---------------------------------------------------------------------------
 
     async def inline(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.inline_query
-        items = await asyncio.to_thread(self.engine.inline, query.query)
+        items = await self.engine.inline(query.query)
         results = [
             InlineQueryResultArticle(
                 id=item.id,
                 title=item.title,
                 description=item.description,
-                input_message_content=InputTextMessageContent(item.html, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW),
+                input_message_content=InputTextMessageContent(
+                    f"{quote_html(item.passage.chunk, item.passage.highlight)}\n{citation_html(item.passage.citation)}",
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=NO_PREVIEW,
+                ),
             )
             for item in items
         ]
         await query.answer(results, cache_time=60, is_personal=False)
 
-    # --- errors ---------------------------------------------------------------------------------
+    # --- errors -----------------------------------------------------------------------------------
 
     async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         uid = update.update_id if isinstance(update, Update) else None
@@ -312,12 +319,24 @@ class TelegramBot:
                 log.warning("could not tell the user about the error")
 
 
-async def _post_init(application: Application) -> None:
-    await application.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+async def follow_builds(services: Services, stop: asyncio.Event) -> None:
+    """Every few seconds: has another replica published a new build with /oppdater?"""
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), FOLLOW_SECONDS)
+        except asyncio.TimeoutError:
+            pass
+        if stop.is_set():
+            return
+        try:
+            await services.follow()
+        except Exception as e:  # noqa: BLE001 - keep serving the current index
+            log.warning("could not follow the published build: %s", e)
 
 
-def build_application(settings: Settings, engine: Engine, *, updater: bool = True) -> Application:
+def build_application(services: Services, *, updater: bool = True) -> Application:
     """The configured ``Application`` (not started). Tests drive it against a stand-in."""
+    settings = services.settings
     token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
     install_redaction(token)
     builder = (
@@ -326,7 +345,7 @@ def build_application(settings: Settings, engine: Engine, *, updater: bool = Tru
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_api_url.replace("/bot", "/file/bot"))
         .concurrent_updates(settings.concurrent_updates)
-        .rate_limiter(RetryingRateLimiter(max_retries=3))
+        .rate_limiter(RetryingRateLimiter(max_retries=3) if settings.telegram_rate_limiter else RetryingRateLimiter(max_retries=3, overall_max_rate=0, group_max_rate=0))
         .connect_timeout(10)
         .read_timeout(15)
         .write_timeout(15)
@@ -334,57 +353,72 @@ def build_application(settings: Settings, engine: Engine, *, updater: bool = Tru
         .connection_pool_size(64)
         .get_updates_read_timeout(40)
         .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
     )
     if not updater:
         builder = builder.updater(None)
     app = builder.build()
-    bot = TelegramBot(settings, engine)
+    bot = TelegramBot(services)
     app.bot_data["policybot"] = bot
-    app.add_handler(CommandHandler("start", bot.start))
-    app.add_handler(CommandHandler(["hjelp", "help"], bot.help))
-    app.add_handler(CommandHandler("dokumenter", bot.documents))
-    app.add_handler(CommandHandler("filter", bot.filter_menu))
-    app.add_handler(CommandHandler("lofter", bot.commitments))
-    app.add_handler(CommandHandler("nullstill", bot.reset))
-    app.add_handler(CommandHandler("oppdater", bot.reload))
-    app.add_handler(MessageHandler(filters.COMMAND, bot.unknown_command))
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, bot.question))
-    app.add_handler(
-        MessageHandler(filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL, bot.not_text)
-    )
-    app.add_handler(CallbackQueryHandler(bot.button))
+    app.bot_data["services"] = services
+    only_new = filters.UpdateType.MESSAGE  # edits are not new questions
+    app.add_handler(CommandHandler("start", bot.start, filters=only_new))
+    app.add_handler(CommandHandler(["hjelp", "help"], bot.help, filters=only_new))
+    app.add_handler(CommandHandler("dokumenter", bot.documents, filters=only_new))
+    app.add_handler(CommandHandler("filter", bot.filter_menu, filters=only_new))
+    app.add_handler(CommandHandler("lofter", bot.commitments, filters=only_new))
+    app.add_handler(CommandHandler("nullstill", bot.reset, filters=only_new))
+    app.add_handler(CommandHandler("oppdater", bot.reload, filters=only_new))
+    app.add_handler(MessageHandler(only_new & filters.COMMAND, bot.unknown_command))
+    app.add_handler(MessageHandler(only_new & filters.TEXT & ~filters.COMMAND, bot.question))
+    app.add_handler(MessageHandler(only_new & filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL, bot.not_text))
+    app.add_handler(CallbackQueryHandler(bot.on_more, pattern=b.More.pattern()))
+    app.add_handler(CallbackQueryHandler(bot.on_context, pattern=b.Context.pattern()))
+    app.add_handler(CallbackQueryHandler(bot.on_vote, pattern=b.Vote.pattern()))
+    for cls in (b.FilterDoc, b.FilterAll, b.FilterCommitments):
+        app.add_handler(CallbackQueryHandler(bot.on_filter, pattern=cls.pattern()))
+    app.add_handler(CallbackQueryHandler(bot.on_stale))
     app.add_handler(InlineQueryHandler(bot.inline))
     app.add_error_handler(bot.error)
     return app
 
 
-def make_engine(settings: Settings, retriever: Retriever) -> Engine:
-    feedback = FeedbackStore(settings.feedback_db, settings.feedback_salt.get_secret_value())
-    return Engine(retriever, feedback, per_page=settings.results_per_page, max_question_chars=settings.max_question_chars)
+async def _post_init(application: Application) -> None:
+    services: Services = application.bot_data["services"]
+    await services.open()
+    await application.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+    stop = asyncio.Event()
+    application.bot_data["stop_follow"] = stop
+    application.bot_data["follow_task"] = asyncio.create_task(follow_builds(services, stop))
 
 
-def run_bot(settings: Settings, retriever: Retriever, webhook: bool = False) -> None:
-    engine = make_engine(settings, retriever)
-    if webhook:
-        from .webhook import run_webhook
+async def _post_shutdown(application: Application) -> None:
+    stop = application.bot_data.get("stop_follow")
+    if stop is not None:
+        stop.set()
+        task = application.bot_data.get("follow_task")
+        if task is not None:
+            await task
+    await application.bot_data["services"].close()
 
-        run_webhook(settings, engine)
-        return
-    app = build_application(settings, engine)
+
+def run_polling(services: Services) -> None:
+    app = build_application(services)
+    settings = services.settings
     if settings.health_port:
         from .webhook import start_health_server
 
         runners = []
-        init = app.post_init
+        init, shutdown = app.post_init, app.post_shutdown
 
         async def with_health(application: Application) -> None:
-            if init:
-                await init(application)
-            runners.append(await start_health_server(settings, engine))
+            await init(application)
+            runners.append(await start_health_server(settings, services))
 
         async def stop_health(application: Application) -> None:
             for r in runners:
                 await r.cleanup()
+            await shutdown(application)
 
         app.post_init = with_health
         app.post_shutdown = stop_health

@@ -1,4 +1,4 @@
-"""The local chat in the terminal, on the same engine as the Telegram bot.
+"""The local chat in the terminal, on the same engine and state store as the Telegram bot.
 
 Reads one question per line (also from a pipe, so it can be scripted) and prints the
 answers as plain text with their citations. Commands: /hjelp, /dokumenter,
@@ -6,49 +6,46 @@ answers as plain text with their citations. Commands: /hjelp, /dokumenter,
 """
 from __future__ import annotations
 
+import asyncio
 import sys
 from typing import TextIO
 
-from retrieval.search import Retriever
-
-from .engine import Engine, Prefs
-from .feedback import FeedbackStore
-from .settings import Settings
+from .render_text import render
+from .services import Services
+from .views import AnswerPage, Message
 
 TERMINAL_HELP = (
     "Skriv et spørsmål og trykk Enter. Kommandoer:\n"
     "  /dokumenter        dokumentene jeg svarer fra\n"
     "  /dokument <id>     søk bare i ett dokument (/nullstill for alle)\n"
     "  /lofter            bare løfter («… vil:») av/på\n"
+    "  /nullstill         søk i alle dokumenter igjen\n"
     "  /flere             neste treff på forrige spørsmål\n"
     "  /sammenheng <n>    teksten rundt treff nummer n\n"
     "  /avslutt           avslutt (eller Ctrl-D)"
 )
+TERMINAL_USER = "terminal"
 
 
-def run_terminal_chat(settings: Settings, retriever: Retriever, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
+async def chat(services: Services, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
-    feedback = FeedbackStore(settings.feedback_db, settings.feedback_salt.get_secret_value())
-    engine = Engine(retriever, feedback, per_page=settings.results_per_page, max_question_chars=settings.max_question_chars)
+    engine = services.engine
     interactive = stdin.isatty()
-    user = feedback.user_hash("terminal")
+    user = engine.user(TERMINAL_USER)
 
     def say(text: str) -> None:
         stdout.write(text + "\n\n")
         stdout.flush()
 
     if interactive:
-        say(engine.welcome().plain + "\n\n" + TERMINAL_HELP)
-    prefs = Prefs()
-    last_token: str | None = None
-    last_page = 0
-    last_ids: list[str] = []
+        say(render(engine.welcome(telegram=False)) + "\n\n" + TERMINAL_HELP)
+    last: AnswerPage | None = None
     while True:
         if interactive:
             stdout.write("> ")
             stdout.flush()
-        line = stdin.readline()
+        line = await asyncio.to_thread(stdin.readline)
         if not line:
             break
         line = line.strip()
@@ -61,44 +58,46 @@ def run_terminal_chat(settings: Settings, retriever: Retriever, stdin: TextIO | 
         if command in ("/hjelp", "/help", "/start"):
             say(TERMINAL_HELP)
         elif command == "/dokumenter":
-            say(engine.documents_reply().plain + "\n(id-er: " + ", ".join(sorted(retriever.docs)) + ")")
+            say(render(engine.documents_view()))
         elif command == "/dokument":
-            if arg.strip() in engine.retriever.docs:
-                prefs = Prefs(doc_id=arg.strip(), commitments_only=prefs.commitments_only)
-                say(f"Søker nå bare i «{engine.retriever.docs[prefs.doc_id].title}».")
-            else:
-                say("Ukjent dokument. Bruk en id fra /dokumenter.")
+            say(render(await engine.set_document(user, arg.strip())))
         elif command == "/lofter":
-            reply = engine.set_commitments(prefs)
-            prefs = reply.prefs or prefs
-            say(reply.plain)
+            say(render(await engine.set_commitments(user)))
         elif command == "/nullstill":
-            reply = engine.reset_filters()
-            prefs = reply.prefs or prefs
-            say(reply.plain)
+            say(render(await engine.reset(user)))
         elif command == "/flere":
-            if last_token is None:
+            if last is None:
                 say("Still et spørsmål først.")
                 continue
-            reply = engine.page(last_token, last_page + 1)
-            if reply.found:
-                last_page += 1
-                last_ids = reply.chunk_ids
-            say(reply.plain)
+            view = await engine.page(last.token, last.page + 1)
+            if isinstance(view, AnswerPage):
+                last = view
+            say(render(view))
         elif command == "/sammenheng":
-            try:
-                n = int(arg) - 1 - last_page * engine.per_page
-                chunk_id = last_ids[n] if n >= 0 else None
-            except (ValueError, IndexError):
-                chunk_id = None
-            if chunk_id is None:
+            passage = None
+            if last is not None and arg.strip().isdigit():
+                passage = next((p for p in last.passages if p.number == int(arg)), None)
+            if passage is None:
                 say("Skriv /sammenheng og nummeret på et treff som vises, for eksempel /sammenheng 1.")
                 continue
-            say(engine.context(chunk_id.rsplit("#", 1)[-1]).plain)
+            say(render(await engine.context(passage.chunk.id.rsplit("#", 1)[-1])))
         elif command.startswith("/"):
-            say(engine.unknown_command(command).plain)
+            say(render(engine.unknown_command(command)))
         else:
-            reply = engine.ask(line, prefs, user_hash=user, source="terminal")
-            last_token, last_page, last_ids = reply.token, 0, reply.chunk_ids
-            say(reply.plain)
-    feedback.close()
+            view = await engine.ask(line, user=user, source="terminal")
+            last = view if isinstance(view, AnswerPage) else last
+            say(render(view))
+
+
+def run_terminal_chat(services: Services, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
+    async def main() -> None:
+        await services.open()
+        try:
+            await chat(services, stdin, stdout)
+        finally:
+            await services.close()
+
+    asyncio.run(main())
+
+
+__all__ = ["Message", "run_terminal_chat", "TERMINAL_HELP"]

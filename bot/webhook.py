@@ -8,7 +8,9 @@ examples do, so we can add routes and control shutdown).
 
 Shutdown (SIGTERM/SIGINT): new updates get 503, so Telegram delivers them again later (to
 this or another replica); the updates already acknowledged are processed and answered,
-then the process exits. Redelivered update ids are recognised and not answered twice.
+then the process exits. An update id is claimed in the state store before it is queued
+(a unique key), so an update delivered twice, to this replica or another, is answered
+once. A body that is not a Telegram update gets 400 and queues nothing.
 """
 from __future__ import annotations
 
@@ -17,13 +19,12 @@ import hmac
 import json
 import logging
 import signal
-from collections import OrderedDict
 
 from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
-from .engine import Engine
+from .services import Services
 from .settings import Settings
 from .telegram_app import build_application
 
@@ -31,23 +32,8 @@ log = logging.getLogger("policybot.webhook")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
-class SeenUpdates:
-    def __init__(self, size: int = 10_000) -> None:
-        self._ids: OrderedDict[int, None] = OrderedDict()
-        self._size = size
-
-    def add(self, update_id: int) -> bool:
-        """False if the id was seen already."""
-        if update_id in self._ids:
-            return False
-        self._ids[update_id] = None
-        while len(self._ids) > self._size:
-            self._ids.popitem(last=False)
-        return True
-
-
-def health_payload(engine: Engine, application: Application | None) -> dict:
-    r = engine.retriever
+def health_payload(services: Services, application: Application | None) -> dict:
+    r = services.retriever
     return {
         "status": "ok",
         "chunks": len(r.chunks),
@@ -56,15 +42,18 @@ def health_payload(engine: Engine, application: Application | None) -> dict:
     }
 
 
-def make_web_app(settings: Settings, engine: Engine, application: Application | None, draining: asyncio.Event) -> web.Application:
+def _is_update(data: object) -> bool:
+    return isinstance(data, dict) and type(data.get("update_id")) is int
+
+
+def make_web_app(settings: Settings, services: Services, application: Application | None, draining: asyncio.Event) -> web.Application:
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
-    seen = SeenUpdates()
     path = "/" + settings.webhook_path.strip("/")
 
     async def health(request: web.Request) -> web.Response:
         if draining.is_set():
             return web.json_response({"status": "stopping"}, status=503)
-        return web.json_response(health_payload(engine, application))
+        return web.json_response(health_payload(services, application))
 
     async def receive(request: web.Request) -> web.Response:
         if application is None:
@@ -76,13 +65,15 @@ def make_web_app(settings: Settings, engine: Engine, application: Application | 
         if draining.is_set():
             return web.Response(status=503, text="shutting down")
         try:
-            data = await request.json()
+            data = json.loads(await request.text())
+            if not _is_update(data):
+                return web.Response(status=400, text="not an update")
             update = Update.de_json(data, application.bot)
-        except (ValueError, json.JSONDecodeError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return web.Response(status=400, text="not an update")
         if update is None:
             return web.Response(status=400, text="not an update")
-        if seen.add(update.update_id):
+        if await services.store.claim_update(update.update_id):
             await application.update_queue.put(update)
         return web.Response(status=200)
 
@@ -93,11 +84,12 @@ def make_web_app(settings: Settings, engine: Engine, application: Application | 
     return app
 
 
-async def serve_webhook(settings: Settings, engine: Engine, stop: asyncio.Event | None = None, register: bool = True) -> None:
+async def serve_webhook(services: Services, stop: asyncio.Event | None = None, register: bool = True) -> None:
     """Serve until ``stop`` is set (or SIGTERM/SIGINT), then drain and exit."""
+    settings = services.settings
     stop = stop or asyncio.Event()
     draining = asyncio.Event()
-    application = build_application(settings, engine, updater=False)
+    application = build_application(services, updater=False)
     await application.initialize()
     if application.post_init:
         await application.post_init(application)
@@ -109,7 +101,7 @@ async def serve_webhook(settings: Settings, engine: Engine, stop: asyncio.Event 
             secret_token=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
             allowed_updates=Update.ALL_TYPES,
         )
-    runner = web.AppRunner(make_web_app(settings, engine, application, draining), access_log=None)
+    runner = web.AppRunner(make_web_app(settings, services, application, draining), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_listen, settings.webhook_port)
     await site.start()
@@ -128,16 +120,18 @@ async def serve_webhook(settings: Settings, engine: Engine, stop: asyncio.Event 
         await application.stop()  # processes the queue and waits for running handlers
         await runner.cleanup()
         await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)
         log.info("stopped")
 
 
-def run_webhook(settings: Settings, engine: Engine) -> None:
-    asyncio.run(serve_webhook(settings, engine))
+def run_webhook(services: Services) -> None:
+    asyncio.run(serve_webhook(services))
 
 
-async def start_health_server(settings: Settings, engine: Engine) -> web.AppRunner:
+async def start_health_server(settings: Settings, services: Services) -> web.AppRunner:
     """A /health endpoint for polling mode (POLICYBOT_HEALTH_PORT > 0)."""
-    runner = web.AppRunner(make_web_app(settings, engine, None, asyncio.Event()), access_log=None)
+    runner = web.AppRunner(make_web_app(settings, services, None, asyncio.Event()), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.webhook_listen, settings.health_port).start()
     return runner

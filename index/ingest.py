@@ -18,6 +18,7 @@ class IngestError(Exception):
 
 def slugify(title: str) -> str:
     s = title.lower().replace("æ", "ae").replace("ø", "o").replace("å", "a")
+    s = re.sub(r"[\u2010-\u2015\u2212]", "-", s)  # en and em dashes, minus: a word break, not nothing
     s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
     s = re.sub(r"[^a-z0-9]+", "-", s).strip("-")
     return s[:60].rstrip("-") or "dokument"
@@ -66,6 +67,8 @@ def add_document(
         raise IngestError("dokumentet må ha en tittel (--title)")
     if not publisher.strip():
         raise IngestError("dokumentet må ha en utgiver (--publisher)")
+    if url and not re.match(r"^https?://[^\s/]+", url, re.IGNORECASE):
+        raise IngestError(f"lenken må begynne med http:// eller https:// (fikk '{url[:40]}')")
     if year and not re.fullmatch(r"\d{4}", year):
         raise IngestError(f"årstallet '{year}' er ikke fire sifre")
     try:

@@ -422,23 +422,22 @@ def _prune(index_dir: Path, keep: str) -> None:
 
 # --- loading -----------------------------------------------------------------------
 
-_FIX = "Kjør `policybot index build` for å bygge den."
 
 
 def load_index(index_dir: Path) -> LoadedIndex:
-    """Load the published build, read-only. Raises IndexMissing or IndexCorrupt with a
-    message that names the command that fixes it."""
+    """Load the published build, read-only, after checking every file against the
+    manifest's digests. Raises IndexMissing or IndexCorrupt."""
     index_dir = Path(index_dir)
     build = current_build(index_dir)
     if build is None:
-        raise IndexMissing(f"Fant ingen indeks i {index_dir}. {_FIX}")
+        raise IndexMissing(f"Fant ingen indeks i {index_dir}.")
     try:
         manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
         if manifest.get("format_version") != FORMAT_VERSION:
-            raise IndexCorrupt(f"Indeksen i {build} har et annet format ({manifest.get('format_version')}). {_FIX}")
+            raise IndexCorrupt(f"Indeksen i {build} har et annet format ({manifest.get('format_version')}).")
         damaged = _damaged(build, manifest)
         if damaged:
-            raise IndexCorrupt(f"Indeksen i {build} er skadet: {', '.join(damaged[:3])} stemmer ikke med manifestet. {_FIX}")
+            raise IndexCorrupt(f"Indeksen i {build} er skadet: {', '.join(damaged[:3])} stemmer ikke med manifestet.")
         with open(build / "chunks.jsonl", encoding="utf-8") as f:
             chunks = [Chunk.from_json(json.loads(line)) for line in f if line.strip()]
         vectors = faiss.read_index(str(build / "vectors.faiss"))
@@ -447,13 +446,13 @@ def load_index(index_dir: Path) -> LoadedIndex:
     except IndexStoreError:
         raise
     except Exception as e:  # noqa: BLE001 - any unreadable file means a corrupt index
-        raise IndexCorrupt(f"Indeksen i {build} er skadet ({type(e).__name__}: {e}). {_FIX}") from e
+        raise IndexCorrupt(f"Indeksen i {build} er skadet ({type(e).__name__}: {e}).") from e
     n_bm25 = int(bm25.scores["num_docs"]) if "num_docs" in bm25.scores else len(chunks)
     if not (len(chunks) == vectors.ntotal == text_vectors.ntotal == manifest.get("chunk_count") == n_bm25):
         raise IndexCorrupt(
             f"Indeksen i {build} er ufullstendig: {len(chunks)} passasjer, "
             f"{vectors.ntotal}/{text_vectors.ntotal} vektorer, "
-            f"{n_bm25} BM25-dokumenter. {_FIX}"
+            f"{n_bm25} BM25-dokumenter."
         )
     return LoadedIndex(manifest=manifest, chunks=chunks, vectors=vectors, text_vectors=text_vectors, bm25=bm25, path=build)
 
@@ -462,11 +461,11 @@ def load_index(index_dir: Path) -> LoadedIndex:
 
 
 def index_status(corpus: Corpus, index_dir: Path, model_name: str | None = None) -> StatusReport:
+    hashes = {d.id: doc_hash(d, corpus.read_text(d)) for d in corpus.documents}  # CorpusError first
     build = current_build(Path(index_dir))
     manifest = _read_manifest(build)
     if manifest is None:
         return StatusReport(exists=False, up_to_date=False, notes=[f"Fant ingen indeks i {index_dir}."])
-    hashes = {d.id: doc_hash(d, corpus.read_text(d)) for d in corpus.documents}
     added, changed, removed, _ = _diff(manifest, hashes)
     notes = []
     if manifest.get("chunker_version") != CHUNKER_VERSION:

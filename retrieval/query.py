@@ -11,15 +11,16 @@ from pathlib import Path
 
 from . import language, question, translate
 
-MAX_QUERY_CHARS = 500  # longer questions are cut for search (the model reads ~512 tokens)
+MAX_QUERY_CHARS = 1000  # default cut for search (POLICYBOT_MAX_QUESTION_CHARS); the model reads ~512 tokens
 _WS = re.compile(r"\s+")
 _SUFFIXES = "(?:en|et|er|ene|a|s)?"
 
 
-def normalise(text: str) -> str:
-    """Collapse whitespace and strip control characters; keep everything else verbatim."""
+def normalise(text: str, max_chars: int = MAX_QUERY_CHARS) -> str:
+    """Collapse whitespace and strip control characters; keep everything else verbatim;
+    cut at ``max_chars``."""
     text = "".join(ch for ch in text if ch.isprintable() or ch.isspace())
-    return _WS.sub(" ", text).strip()[:MAX_QUERY_CHARS]
+    return _WS.sub(" ", text).strip()[:max_chars]
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,10 @@ class QueryPlan:
         return self.focus or self.bokmal
 
 
-def plan(text: str, glossary: Glossary | None = None, use_glossary: bool = True, use_apertium: bool = True) -> QueryPlan:
-    q = normalise(text)
+def plan(
+    text: str, glossary: Glossary | None = None, use_glossary: bool = True, use_apertium: bool = True, max_chars: int = MAX_QUERY_CHARS
+) -> QueryPlan:
+    q = normalise(text, max_chars)
     lang = language.detect(q)
     bokmal = translate.nynorsk_to_bokmal(q, use_apertium) if lang == "nn" else q
     focus = question.focus(bokmal)

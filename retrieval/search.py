@@ -35,7 +35,7 @@ from index.tokenize import STOPWORDS, tokens
 
 from .decision import DecisionModel, Verdict, signals
 from .models import DocInfo, Filters, Hit, SearchResult
-from .query import Glossary, QueryPlan, plan
+from .query import MAX_QUERY_CHARS, Glossary, QueryPlan, plan
 
 _WORD = re.compile(r"[^\W\d_]{5,}")
 QUERY_CACHE_SIZE = 4096
@@ -60,6 +60,7 @@ class RetrievalConfig:
     relative_cutoff: float = 0.05  # drop hits scoring this far below the best (tail noise)
     use_glossary: bool = True
     use_apertium: bool = True
+    max_query_chars: int = MAX_QUERY_CHARS  # longer questions are searched on their first N characters
 
 
 @dataclass
@@ -192,7 +193,7 @@ class Retriever:
 
     def analyse(self, query: str, filters: Filters | None = None, use_glossary: bool | None = None) -> Analysis:
         c = self.config
-        p = plan(query, self.glossary, c.use_glossary if use_glossary is None else use_glossary, c.use_apertium)
+        p = plan(query, self.glossary, c.use_glossary if use_glossary is None else use_glossary, c.use_apertium, c.max_query_chars)
         whole = [t for t in (p.text, p.bokmal, p.expanded) if t]
         whole = list(dict.fromkeys(whole))
         if not whole:

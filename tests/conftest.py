@@ -68,3 +68,15 @@ def pg_db(pg_url):
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
     return pg_url.replace("/postgres?", f"/{name}?")
+
+
+@pytest.fixture
+async def services(tmp_path, retriever):
+    """The conversation services on the real index, with a fresh SQLite state store."""
+    from bot.services import build_services
+    from bot.settings import Settings
+
+    svc = build_services(Settings(data_dir=tmp_path / "data", index_dir=tmp_path / "unused"), retriever)
+    await svc.open()
+    yield svc
+    await svc.close()

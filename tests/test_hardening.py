@@ -25,12 +25,18 @@ def _run(args, env_extra=None, cwd=None, timeout=120, input=None):
     return subprocess.run(POLICYBOT + args, capture_output=True, text=True, env=env, timeout=timeout, cwd=cwd, input=input)
 
 
-def _one_clear_line(out, *needles):
+def _one_clear_line(out, *needles, logs_ok=False):
+    """A non-zero exit, no traceback, and one line that says what is wrong. With
+    ``logs_ok`` (a running bot) timestamped log lines may come before it."""
     err = out.stderr.strip()
     assert out.returncode != 0
-    assert "Traceback" not in err and err.count("\n") == 0, err
+    assert "Traceback" not in err, err
+    lines = err.splitlines()
+    if logs_ok:
+        lines = [line for line in lines if not line[:4].isdigit()]
+    assert len(lines) == 1, err
     for n in needles:
-        assert n in err, err
+        assert n in lines[0], err
 
 
 def _corpus_copy(tmp_path) -> Path:
@@ -60,7 +66,7 @@ def test_a_rejected_token_is_one_line_and_never_printed(tmp_path, built_index):
     out = asyncio.run(main())
     assert TOKEN not in out.stdout + out.stderr
     assert TOKEN.split(":")[1] not in out.stdout + out.stderr
-    _one_clear_line(out, "avviste")
+    _one_clear_line(out, "avviste", logs_ok=True)
 
 
 def test_an_unreachable_api_is_one_line(tmp_path, built_index):
@@ -72,7 +78,7 @@ def test_an_unreachable_api_is_one_line(tmp_path, built_index):
     }
     out = _run(["run"], env)
     assert TOKEN not in out.stdout + out.stderr
-    _one_clear_line(out, "Telegram")
+    _one_clear_line(out, "Telegram", logs_ok=True)
 
 
 # --- corpus and settings faults ---------------------------------------------------------------
@@ -148,30 +154,33 @@ def test_health_without_a_port_says_so(tmp_path):
 
 
 def test_feedback_never_prints_control_characters(tmp_path):
-    from bot.feedback import FeedbackStore
+    from bot.services import build_store
+    from bot.settings import Settings
+    from bot.state import AnswerRecord, Prefs
 
-    store = FeedbackStore(tmp_path / "feedback.sqlite", "salt")
-    store.log_question("t1", "u", "chat", "hei\x00\x07\u202eevil\x1b[31m", [], False)
-    store.close()
-    out = _run(["feedback"], {"POLICYBOT_DATA_DIR": str(tmp_path), "POLICYBOT_FEEDBACK_SALT": "salt"})
+    async def seed():
+        store = build_store(Settings(data_dir=tmp_path))
+        await store.open()
+        await store.save_answer("t1", AnswerRecord("hei\x00\x07\u202eevil\x1b[31m", Prefs(), "b", found=False))
+        await store.close()
+
+    asyncio.run(seed())
+    out = _run(["feedback"], {"POLICYBOT_DATA_DIR": str(tmp_path)})
     assert out.returncode == 0, out.stderr
     assert not any(c in out.stdout for c in "\x00\x07\u202e\x1b")
     assert "hei" in out.stdout and "evil" in out.stdout
 
 
-def test_the_long_question_notice_names_the_limit_search_uses(retriever):
-    from bot.engine import Engine
+async def test_the_long_question_notice_names_the_limit_search_uses(services):
+    from bot.render_text import render
 
-    engine = Engine(retriever, None, max_question_chars=600)
-    reply = engine.ask("Vil Ap fjerne kontantstøtten? " + "bla " * 400)
-    assert "600" in reply.plain
-    assert retriever.config.max_query_chars >= 600 or engine.max_question_chars == retriever.config.max_query_chars
+    view = await services.engine.ask("Vil Ap fjerne kontantstøtten? " + "bla " * 400)
+    limit = services.retriever.config.max_query_chars
+    assert services.engine.max_question_chars == limit == 1000
+    assert f"de første {limit}" in render(view)
 
 
-def test_a_forged_negative_page_gets_the_polite_answer(retriever):
-    from bot.engine import Engine
-
-    engine = Engine(retriever, None)
-    reply = engine.ask("Vil Ap fjerne kontantstøtten?")
-    forged = engine.page(reply.token, -1)
-    assert not forged.found and forged.plain.strip()
+async def test_a_forged_negative_page_gets_the_polite_answer(services):
+    view = await services.engine.ask("Vil Ap fjerne kontantstøtten?")
+    forged = await services.engine.press(f"p:{view.token}:-1", "")
+    assert forged.expired and forged.notice

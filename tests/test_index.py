@@ -142,7 +142,7 @@ def test_verify_catches_a_truncated_store(built_index, tmp_path):
     lines = chunks.read_text(encoding="utf-8").splitlines(keepends=True)
     chunks.write_text("".join(lines[:-10]), encoding="utf-8")
     problems = verify_index(d)
-    assert problems and "chunks.jsonl" in problems[0] and "policybot index build" in problems[0]
+    assert problems and "chunks.jsonl" in problems[0] and "skadet" in problems[0]
 
 
 def test_verify_catches_a_changed_document_and_bad_vectors(built_index, tmp_path, corpus_copy):
@@ -170,7 +170,7 @@ def test_flipped_bytes_in_the_vectors_are_refused_on_load_and_rebuilt(built_inde
     for i in range(len(data) // 2, len(data) // 2 + 64):
         data[i] ^= 0xFF  # still a readable FAISS file, with wrong numbers
     path.write_bytes(bytes(data))
-    with pytest.raises(IndexCorrupt, match="vectors.faiss.*policybot index build"):
+    with pytest.raises(IndexCorrupt, match="vectors.faiss"):
         load_index(d)
     # a plain build notices the damage and rebuilds (from the shipped vectors: no embedding)
     report = build_index(corpus, d, embedder)
@@ -179,11 +179,11 @@ def test_flipped_bytes_in_the_vectors_are_refused_on_load_and_rebuilt(built_inde
 
 
 def test_missing_and_corrupt_index_give_clear_messages(built_index, tmp_path):
-    with pytest.raises(IndexMissing, match="policybot index build"):
+    with pytest.raises(IndexMissing, match="Fant ingen indeks"):
         load_index(tmp_path / "nothing-here")
     d = _copy_index(built_index[0], tmp_path / "copy")
     (current_build(d) / "vectors.faiss").write_bytes(b"not a faiss index")
-    with pytest.raises(IndexCorrupt, match="policybot index build"):
+    with pytest.raises(IndexCorrupt, match="skadet"):
         load_index(d)
 
 

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.engine import Engine
-from bot.feedback import FeedbackStore
+from bot.services import build_services
 from bot.settings import Settings
 from bot.webhook import SECRET_HEADER, serve_webhook
 
@@ -59,9 +58,9 @@ async def test_webhook_checks_the_secret_serves_health_and_drains_on_stop(tmp_pa
         webhook_path="hook",
         webhook_secret="s3cret-token",
     )
-    engine = Engine(retriever, FeedbackStore(settings.feedback_db, "salt"))
+    services = build_services(settings, retriever)
     stop = asyncio.Event()
-    server = asyncio.create_task(serve_webhook(settings, engine, stop))
+    server = asyncio.create_task(serve_webhook(services, stop))
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
@@ -84,8 +83,11 @@ async def test_webhook_checks_the_secret_serves_health_and_drains_on_stop(tmp_pa
             assert not api.calls_of("sendMessage")
 
             ok = {SECRET_HEADER: "s3cret-token"}
-            async with http.post(f"{base}/hook", data="not json", headers=ok) as r:
-                assert r.status == 400
+            nested = "[" * 100_000 + "]" * 100_000
+            not_updates = ["not json", "null", "[1,2]", '"text"', nested, '{"update_id": "10"}', '{"message": {}}']
+            for body in not_updates:
+                async with http.post(f"{base}/hook", data=body, headers=ok) as r:
+                    assert r.status == 400, body[:30]
             for uid, q in enumerate(["kontantstøtten", "turistskatt", "skolemat", "politikontakt"], start=10):
                 async with http.post(f"{base}/hook", json=_update(uid, q), headers=ok) as r:
                     assert r.status == 200

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
+import subprocess
+import sys
 from html.parser import HTMLParser
 
 import pytest
 
-from bot.engine import Engine
-from bot.feedback import FeedbackStore
+from bot.services import build_services
 from bot.settings import Settings
 from bot.telegram_app import build_application
 
@@ -47,8 +49,9 @@ def assert_valid_html(text: str) -> None:
 
 
 class BotHarness:
-    def __init__(self, api: FakeBotAPI, app, engine: Engine) -> None:
-        self.api, self.app, self.engine = api, app, engine
+    def __init__(self, api: FakeBotAPI, app, services) -> None:
+        self.api, self.app, self.services = api, app, services
+        self.engine = services.engine
 
     async def ask(self, text: str, **kw) -> dict:
         before = len(self.api.calls_of("sendMessage"))
@@ -68,19 +71,20 @@ async def start_bot(tmp_path, retriever, faults: Faults | None = None, **setting
         rate_limit_per_minute=settings_kw.pop("rate_limit_per_minute", 100),
         **settings_kw,
     )
-    engine = Engine(retriever, FeedbackStore(settings.feedback_db, "salt"), per_page=settings.results_per_page)
-    app = build_application(settings, engine)
+    services = build_services(settings, retriever)
+    app = build_application(services)
     await app.initialize()
     await app.post_init(app)
     await app.start()
     await app.updater.start_polling(poll_interval=0.0, timeout=1)
-    return BotHarness(api, app, engine)
+    return BotHarness(api, app, services)
 
 
 async def stop_bot(h: BotHarness) -> None:
     await h.app.updater.stop()
     await h.app.stop()
     await h.app.shutdown()
+    await h.app.post_shutdown(h.app)
     await h.api.stop()
 
 
@@ -153,13 +157,13 @@ async def test_vote_is_stored_with_a_hashed_user_id(bot, tmp_path):
     bot.api.push_callback(_button(sent, "👎"), _as_message(sent), user_id=555)
     (ack,) = await bot.api.wait_for("answerCallbackQuery")
     assert "Takk" in ack.params.get("text", "")
-    rows = sqlite3.connect(tmp_path / "feedback.sqlite").execute(
-        "SELECT v.vote, v.user_hash, q.question, q.passages FROM votes v JOIN questions q USING (token)"
+    rows = sqlite3.connect(tmp_path / "state.sqlite").execute(
+        "SELECT v.vote, v.user_hash, a.question, a.passages FROM votes v JOIN answers a USING (token)"
     ).fetchall()
     assert len(rows) == 1
     vote, user_hash, question, passages = rows[0]
     assert vote == 0 and question == "Hva er heldagsskole?" and "ap-program-2025-2029#" in passages
-    assert "555" not in user_hash and len(user_hash) == 24
+    assert "555" not in user_hash and len(user_hash) == 32
 
 
 async def test_expired_button_gets_a_polite_answer(bot):
@@ -271,7 +275,7 @@ async def test_token_never_appears_in_logs(tmp_path, retriever, caplog):
     caplog.set_level(logging.DEBUG)
     h = await start_bot(tmp_path, retriever)
     try:
-        await BotHarness(h.api, h.app, h.engine).ask("skole")
+        await h.ask("skole")
     finally:
         await stop_bot(h)
     assert caplog.records
@@ -280,7 +284,7 @@ async def test_token_never_appears_in_logs(tmp_path, retriever, caplog):
 
 
 async def test_a_failing_handler_tells_the_user_and_logs(bot, monkeypatch, caplog):
-    def broken(*a, **k):
+    async def broken(*a, **k):
         raise RuntimeError("search exploded")
 
     monkeypatch.setattr(bot.engine, "ask", broken)
@@ -295,6 +299,10 @@ async def test_feedback_summary_lists_downvotes_and_unanswered(bot, tmp_path):
     bot.api.push_callback(_button(sent, "👎"), _as_message(sent), user_id=2)
     await bot.api.wait_for("answerCallbackQuery", 2)
     await bot.ask("Hvem vant fotball-VM i 2022?")
-    summary = FeedbackStore(tmp_path / "feedback.sqlite", "salt").summary_text()
-    assert "oslo-ap-trygghet-for-alle#" in summary and "2 👎" in summary
-    assert "Hvem vant fotball-VM i 2022?" in summary
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "feedback"], capture_output=True, text=True, timeout=60,
+        env={**os.environ, "POLICYBOT_DATA_DIR": str(tmp_path)},
+    )
+    assert out.returncode == 0, out.stderr
+    assert "oslo-ap-trygghet-for-alle#" in out.stdout and "2 👎" in out.stdout
+    assert "Hvem vant fotball-VM i 2022?" in out.stdout

@@ -1,0 +1,71 @@
+"""Plain-text rendering of the engine's views, for the terminal chat and the CLI."""
+from __future__ import annotations
+
+from functools import singledispatch
+
+from .views import AnswerPage, Citation, ContextView, DocumentList, Message, NotCovered, Passage, View
+from .wording import CAVEAT, NOT_COVERED, NOT_COVERED_NEAREST, NOT_COVERED_TIP, NOT_COVERED_TIP_FILTERED, SEARCHED_IN
+
+
+def citation(c: Citation) -> str:
+    return " · ".join(p for p in (c.title, c.section, c.source) if p)
+
+
+def passage(p: Passage) -> str:
+    text = f"{p.chunk.lead_in} … {p.chunk.text}" if p.chunk.lead_in else p.chunk.text
+    return f"{p.number}. «{text}»\n   — {citation(p.citation)}"
+
+
+@singledispatch
+def render(view: View) -> str:
+    raise TypeError(f"no plain-text rendering for {type(view).__name__}")
+
+
+@render.register
+def _(view: AnswerPage) -> str:
+    head = [view.note] if view.note else []
+    if view.confidence == "low" and view.page == 0:
+        head.append(CAVEAT)
+    if view.scope:
+        head.append(f"({SEARCHED_IN}: {view.scope})")
+    return "\n\n".join(head + [passage(p) for p in view.passages])
+
+
+@render.register
+def _(view: NotCovered) -> str:
+    where = f" ({SEARCHED_IN.lower()}: {view.scope})" if view.scope else ""
+    parts = [view.note] if view.note else []
+    parts.append(f"{NOT_COVERED}{where}.")
+    if view.topics:
+        parts.append(f"{NOT_COVERED_NEAREST} " + "; ".join(view.topics) + ".")
+    parts.append(NOT_COVERED_TIP_FILTERED if view.scope else NOT_COVERED_TIP)
+    return "\n\n".join(parts)
+
+
+@render.register
+def _(view: ContextView) -> str:
+    lines = ["Sammenheng:"]
+    for c in view.chunks:
+        text = f"{c.lead_in} … {c.text}" if c.lead_in else c.text
+        lines.append(("» " if c.id == view.target else "  ") + text)
+    if view.citation:
+        lines.append("— " + citation(view.citation))
+    return "\n\n".join(lines)
+
+
+@render.register
+def _(view: DocumentList) -> str:
+    lines = ["Dokumentene jeg svarer fra:"]
+    for d in view.docs:
+        c = Citation.of(d)
+        lines.append(f"• {d.title} — {c.source} · {d.chunks} avsnitt [{d.id}]")
+    return "\n".join(lines)
+
+
+@render.register
+def _(view: Message) -> str:
+    parts = [p for p in (view.title, view.text) if p]
+    out = "\n".join(parts)
+    if view.lines:
+        out += ("\n" if out else "") + "\n".join(f"• {line}" for line in view.lines)
+    return out

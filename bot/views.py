@@ -1,0 +1,109 @@
+"""What the engine answers with: view models, no markup. Two renderers turn them into
+text: :mod:`bot.render_html` (Telegram) and :mod:`bot.render_text` (terminal and CLI).
+Buttons are typed data (:mod:`bot.buttons`) with a Norwegian label."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from index.chunk import Chunk
+from retrieval.models import DocInfo, Hit
+
+from .buttons import CallbackData
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: CallbackData | None = None
+    share: str | None = None  # "share in another chat": the text to put after @bot
+
+
+@dataclass(frozen=True)
+class Citation:
+    """The one citation format: title · section · publisher, year (an inferred year is
+    marked «antatt»)."""
+
+    title: str
+    section: str
+    publisher: str
+    year: str
+    url: str = ""
+
+    @classmethod
+    def of(cls, doc: DocInfo, chunk: Chunk | None = None) -> "Citation":
+        year = f"{doc.year} (antatt)" if doc.year and "year" in doc.inferred else doc.year
+        section = " › ".join(chunk.section[-2:]) if chunk is not None else ""
+        return cls(doc.title, section, doc.publisher, year, doc.url)
+
+    @property
+    def source(self) -> str:
+        return ", ".join(p for p in (self.publisher, self.year) if p)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One quoted passage: verbatim text, its lead-in, the best sentence, the citation."""
+
+    number: int
+    chunk: Chunk
+    citation: Citation
+    highlight: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, number: int, hit: Hit) -> "Passage":
+        return cls(number, hit.chunk, Citation.of(hit.doc, hit.chunk), hit.highlight)
+
+
+@dataclass
+class View:
+    buttons: list[list[Button]] = field(default_factory=list)
+    notice: str = ""  # a short toast (button presses)
+
+
+@dataclass
+class AnswerPage(View):
+    question: str = ""
+    passages: list[Passage] = field(default_factory=list)
+    confidence: str = "high"  # "low": shown with the caveat
+    scope: str = ""  # the user's filter, in words ("bare løfter")
+    note: str = ""  # e.g. the question was cut
+    token: str = ""
+    page: int = 0
+
+
+@dataclass
+class NotCovered(View):
+    question: str = ""
+    topics: list[str] = field(default_factory=list)  # the nearest sections
+    scope: str = ""
+    note: str = ""
+
+
+@dataclass
+class ContextView(View):
+    target: str = ""  # chunk id
+    chunks: list[Chunk] = field(default_factory=list)
+    citation: Citation | None = None
+
+
+@dataclass
+class DocumentList(View):
+    docs: list[DocInfo] = field(default_factory=list)
+
+
+@dataclass
+class Message(View):
+    """Plain words: welcome, help, a confirmation, an error. ``title`` is shown bold."""
+
+    text: str = ""
+    title: str = ""
+    lines: list[str] = field(default_factory=list)  # bullet lines after the text
+    expired: bool = False  # a stale or forged button
+
+
+@dataclass(frozen=True)
+class InlineItem:
+    id: str
+    title: str
+    description: str
+    passage: Passage

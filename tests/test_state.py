@@ -94,3 +94,29 @@ def test_the_salt_is_random_private_and_stable(tmp_path):
     assert a != other
     assert user_hash(a, 555) != user_hash(other, 555) and user_hash(a, 555) == user_hash(a, "555")
     assert load_salt(tmp_path, "configured") == b"configured"
+
+
+async def test_a_restarted_single_process_keeps_preferences_and_vis_flere(tmp_path, retriever):
+    """The embedded default: SQLite in the data directory survives a restart."""
+    from bot.services import build_services
+    from bot.settings import Settings
+    from bot.views import AnswerPage
+
+    settings = Settings(data_dir=tmp_path / "data", index_dir=tmp_path / "unused")
+    first = build_services(settings, retriever)
+    await first.open()
+    user = first.engine.user(555)
+    await first.engine.set_commitments(user, True)
+    answer = await first.engine.ask("Hva vil dere gjøre for politiet?", user)
+    assert isinstance(answer, AnswerPage) and answer.scope == "bare løfter"
+    await first.close()
+
+    second = build_services(settings, retriever)  # a new process, as far as state goes
+    await second.open()
+    try:
+        page = await second.engine.press(f"p:{answer.token}:1", user)
+        assert isinstance(page, AnswerPage) and page.passages[0].number == 4
+        assert all(p.chunk.kind == "commitment" for p in page.passages)
+        assert (await second.engine.prefs(second.engine.user(555))).commitments_only
+    finally:
+        await second.close()

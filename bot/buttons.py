@@ -48,6 +48,8 @@ class CallbackData:
         for f, raw in zip(fields(cls), parts[1:]):
             try:
                 if f.type in ("int", int):
+                    if not re.fullmatch(r"-?\d{1,6}", raw):
+                        return None
                     values[f.name] = int(raw)
                 elif f.type in ("bool", bool):
                     if raw not in ("0", "1"):
@@ -100,7 +102,25 @@ class FilterCommitments(CallbackData):
     prefix: ClassVar[str] = "fc"
 
 
-ALL: tuple[type[CallbackData], ...] = (More, Context, Vote, FilterDoc, FilterAll, FilterCommitments)
+@dataclass(frozen=True)
+class Topic(CallbackData):
+    """/tema: a document's section (``node``; 0 is the document, -1 the list of
+    documents), page ``page`` of its passages."""
+
+    prefix: ClassVar[str] = "t"
+    doc: str  # digest of the document id ("" for the list of documents)
+    node: int
+    page: int
+
+
+@dataclass(frozen=True)
+class CheckPrompt(CallbackData):
+    """"Sjekk et løfte": explains /sjekk."""
+
+    prefix: ClassVar[str] = "sj"
+
+
+ALL: tuple[type[CallbackData], ...] = (More, Context, Vote, FilterDoc, FilterAll, FilterCommitments, Topic, CheckPrompt)
 
 
 def unpack(data: str | None) -> CallbackData | None:

@@ -20,10 +20,26 @@ from retrieval.search import Retriever
 from . import buttons as b
 from .privacy import user_hash
 from .state import AnswerRecord, Prefs, StateStore
-from .views import AnswerPage, Button, Citation, ContextView, DocumentList, InlineItem, Message, NotCovered, Passage, View
-from .wording import EXPIRED, NO_MORE
+from .views import (
+    AnswerPage,
+    Button,
+    CheckView,
+    Citation,
+    CompareView,
+    ContextView,
+    DocumentList,
+    InlineItem,
+    Message,
+    NotCovered,
+    Passage,
+    SectionView,
+    View,
+)
+from .wording import CHECK_USAGE, COMPARE_USAGE, EXPIRED, NO_MORE
 
 PAGES = 5  # how many pages of results "Vis flere" reaches
+SECTION_PAGE = 5  # passages per page when browsing a section
+COMPARE_MARGIN = 0.035  # /sammenlign: how far below the best document's passage another may score
 
 EXAMPLES = (
     "Vil Ap fjerne kontantstøtten?",
@@ -47,8 +63,11 @@ HELP_LINES = (
     "Finner jeg bare noe i nærheten, sier jeg det. Finner jeg ingenting, sier jeg det også.",
     "/filter: søk bare i ett dokument. /lofter: bare løfter («Arbeiderpartiet vil: …»). /nullstill: søk i alt igjen.",
     "/dokumenter: dokumentene jeg kjenner.",
+    "/sjekk <påstand>: finn løftet en påstand gjelder, ordrett. Eksempel: /sjekk Ap vil legge ned kontantstøtten",
+    "/sammenlign <tema>: hva hvert dokument sier om et tema. Eksempel: /sammenlign politikontakt",
+    "/tema: bla i dokumentenes kapitler og se løftene der.",
     "I grupper svarer jeg når du nevner meg (@{bot}) eller svarer på en melding fra meg.",
-    "Del et avsnitt i en annen chat: skriv @{bot} og spørsmålet ditt i meldingsfeltet.",
+    "Del et avsnitt i en annen chat: skriv @{bot} og spørsmålet ditt i meldingsfeltet, eller @{bot} sjekk og en påstand.",
 )
 
 
@@ -226,6 +245,9 @@ class Engine:
         if nav:
             rows.append(nav)
         rows.append([Button("👍", b.Vote(token, True)), Button("👎", b.Vote(token, False)), Button("↗ Del", share=question[:200])])
+        topic = self._topic_button(shown[0].chunk if shown else None)
+        if topic is not None:
+            rows.append([topic, Button("✅ Sjekk et løfte", b.CheckPrompt())])
         return AnswerPage(
             buttons=rows,
             question=question,
@@ -276,6 +298,128 @@ class Engine:
             items.append(InlineItem(id=_digest(h.chunk.id), title=_short(title, 60), description=_short(h.chunk.display, 120), passage=Passage.of(n, h)))
         return items
 
+    # --- checking a claim, comparing documents, browsing topics ---------------------------------
+
+    async def check(self, claim: str, user: str = "", source: str = "chat") -> View:
+        """/sjekk: commitments first; the closest promises verbatim, marked when they hedge,
+        with any passage of the same section that qualifies them. Never says yes or no."""
+        q = " ".join(claim.split())[: self.max_question_chars]
+        if not q:
+            return Message(text=CHECK_USAGE)
+        r = self._retriever
+        promises_only = Prefs(commitments_only=True)
+        result = await self._search(q, promises_only, 3)
+        general = await self._search(q, Prefs(), 10)
+        found = not result.abstained and result.confidence == "high" and not general.abstained
+        promises = result.hits if not result.abstained else result.near_misses
+        promises = promises[:2] if found else promises[:1]
+        token = secrets.token_urlsafe(6)
+        await self.store.save_answer(
+            token, AnswerRecord(q, promises_only, r.build, user, source, found, result.confidence, tuple(h.chunk.id for h in promises))
+        )
+        if not promises:
+            return NotCovered(question=q, topics=nearest_topics(general.near_misses or general.hits))
+        passages = [Passage.of(n, h) for n, h in enumerate(promises, 1)]
+        hedges = {p.number: w for p in passages if (w := r.hedges.find(p.chunk.text))}
+        top = promises[0].chunk
+        qualifiers = [
+            Passage.of(len(passages) + 1, h)
+            for h in (general.hits if not general.abstained else [])
+            if h.chunk.section == top.section and h.chunk.kind != "commitment" and h.chunk.id not in {p.chunk.id for p in passages}
+        ][:1]
+        rows = [[Button(f"📖 Sammenheng {p.number}", b.Context(_digest(p.chunk.id))) for p in passages + qualifiers]]
+        rows.append([Button("👍", b.Vote(token, True)), Button("👎", b.Vote(token, False)), Button("↗ Del", share=f"sjekk {q}"[:200])])
+        topic = self._topic_button(top)
+        if topic is not None:
+            rows.append([topic])
+        doc = r.docs[top.doc_id]
+        where = "programmet" if "program" in doc.kind.lower() else f"«{doc.title}»"
+        return CheckView(buttons=rows, claim=q, found=found, where=where, promises=passages, hedges=hedges, qualifiers=qualifiers, token=token)
+
+    async def compare(self, topic: str, user: str = "", source: str = "chat") -> View:
+        """/sammenlign: the best passage from each document that covers the topic, in the
+        manifest's order; the others are named."""
+        q = " ".join(topic.split())[: self.max_question_chars]
+        if not q:
+            return Message(text=COMPARE_USAGE)
+        r = self._retriever
+        docs = list(r.docs.values())
+        results = await asyncio.gather(*(self._search(q, Prefs(doc_id=d.id), 1) for d in docs))
+        # The bar: the decision's high confidence, or a covered passage scoring within
+        # COMPARE_MARGIN of the best document's (a document is judged next to the others).
+        best = max((res.hits[0].score for res in results if not res.abstained and res.hits), default=0.0)
+        hits, missing = [], []
+        for d, res in zip(docs, results):
+            ok = not res.abstained and res.hits and (res.confidence == "high" or res.hits[0].score >= best - COMPARE_MARGIN)
+            if ok:
+                hits.append(res.hits[0])
+            else:
+                missing.append(d.title)
+        token = secrets.token_urlsafe(6)
+        await self.store.save_answer(token, AnswerRecord(q, Prefs(), r.build, user, source, bool(hits), None, tuple(h.chunk.id for h in hits)))
+        if not hits:
+            return NotCovered(question=q, topics=[])
+        passages = [Passage.of(n, h) for n, h in enumerate(hits, 1)]
+        rows = [[Button(f"📖 {p.number}", b.Context(_digest(p.chunk.id))) for p in passages]]
+        rows.append([Button("👍", b.Vote(token, True)), Button("👎", b.Vote(token, False))])
+        return CompareView(buttons=rows, topic=q, passages=passages, missing=missing, token=token)
+
+    def _topic_button(self, chunk) -> Button | None:
+        if chunk is None:
+            return None
+        tree = self._retriever.sections.get(chunk.doc_id)
+        node = tree.node_of(chunk.section) if tree else None
+        if node is None:
+            return None
+        return Button("🗂 Mer fra samme tema", b.Topic(self.doc_digest(chunk.doc_id), node, 0))
+
+    def topics(self, doc_digest: str = "", node: int = -1, page: int = 0, commitments_only: bool = False) -> View:
+        """/tema: the documents; a document's or section's subsections and passages."""
+        r = self._retriever
+        if not doc_digest or node < 0:
+            rows = [[Button(_short(d.title, 50), b.Topic(self.doc_digest(d.id), 0, 0))] for d in self.documents()]
+            return Message(text="Velg et dokument for å se hva det handler om:", buttons=rows)
+        doc = next((d for d in r.docs.values() if self.doc_digest(d.id) == doc_digest), None)
+        tree = r.sections.get(doc.id) if doc else None
+        here = tree.get(node) if tree else None
+        if doc is None or here is None or page < 0:
+            return self.expired()
+        chunks = here.chunks
+        if commitments_only:
+            chunks = [i for i in chunks if r.chunks[i].kind == "commitment"]
+        pages = max(1, -(-len(chunks) // SECTION_PAGE))
+        if page >= pages:
+            return self.expired(NO_MORE)
+        shown = chunks[page * SECTION_PAGE : (page + 1) * SECTION_PAGE]
+        passages = [Passage.of(page * SECTION_PAGE + n, r.hit_at(i)) for n, i in enumerate(shown, 1)]
+        rows = [[Button(f"📂 {_short(tree.nodes[c].title, 45)} ({tree.nodes[c].total})", b.Topic(doc_digest, c, 0))] for c in here.children]
+        nav = []
+        if page > 0:
+            nav.append(Button("◀ Forrige", b.Topic(doc_digest, node, page - 1)))
+        if page + 1 < pages:
+            nav.append(Button("Flere ▶", b.Topic(doc_digest, node, page + 1)))
+        if nav:
+            rows.append(nav)
+        parent = tree.parent(node)
+        rows.append([Button("⬅ Tilbake", b.Topic(doc_digest if parent is not None else "", parent if parent is not None else -1, 0))])
+        return SectionView(
+            buttons=rows, doc_title=doc.title, path=here.path, passages=passages, subsections=len(here.children), page=page, pages=pages, commitments_only=commitments_only
+        )
+
+    async def inline_check(self, claim: str, limit: int = 3) -> list[InlineItem]:
+        """Inline mode's "@bot sjekk …": the closest promises, each shareable with its
+        citation (and hedge note)."""
+        q = " ".join(claim.split())[: self.max_question_chars]
+        if len(q) < 3:
+            return []
+        result = await self._search(q, Prefs(commitments_only=True), limit)
+        items = []
+        for n, h in enumerate(result.hits or result.near_misses, 1):
+            hedge = self._retriever.hedges.find(h.chunk.text)
+            title = ("⚠️ " + hedge + ": " if hedge else "✅ ") + _short(h.chunk.text, 50)
+            items.append(InlineItem(id="s" + _digest(h.chunk.id), title=title, description=_short(h.doc.title, 120), passage=Passage.of(n, h)))
+        return items
+
     async def press(self, data: str, user: str) -> View:
         """Route a button press. Unknown, stale or forged data gets the polite "ask again"."""
         button = b.unpack(data)
@@ -287,6 +431,10 @@ class Engine:
             return await self.vote(button.token, button.up, user)
         if isinstance(button, (b.FilterDoc, b.FilterAll, b.FilterCommitments)):
             return await self.apply_filter(button, user)
+        if isinstance(button, b.Topic):
+            return self.topics(button.doc, button.node, button.page)
+        if isinstance(button, b.CheckPrompt):
+            return Message(text=CHECK_USAGE)
         return self.expired()
 
 

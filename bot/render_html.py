@@ -9,8 +9,20 @@ from html import escape
 
 from index.chunk import Chunk
 
-from .views import AnswerPage, Citation, ContextView, DocumentList, Message, NotCovered, Passage, View
-from .wording import CAVEAT, NOT_COVERED, NOT_COVERED_NEAREST, NOT_COVERED_TIP, NOT_COVERED_TIP_FILTERED, SEARCHED_IN
+from .views import AnswerPage, CheckView, Citation, CompareView, ContextView, DocumentList, Message, NotCovered, Passage, SectionView, View
+from .wording import (
+    CAVEAT,
+    CHECK_NOT_FOUND,
+    CHECK_QUALIFIES,
+    COMPARE_MISSING,
+    NOT_COVERED,
+    NOT_COVERED_NEAREST,
+    NOT_COVERED_TIP,
+    NOT_COVERED_TIP_FILTERED,
+    SEARCHED_IN,
+    check_found,
+    hedge_note,
+)
 
 TELEGRAM_LIMIT = 4096
 MAX_QUOTE = 1000  # characters of one quoted passage: three passages always fit one message
@@ -117,3 +129,32 @@ def _(view: Message) -> str:
     if view.lines:
         out += ("\n" if out else "") + "\n".join(f"• {escape(line)}" for line in view.lines)
     return out
+
+
+@render.register
+def _(view: CheckView) -> str:
+    head = f"<i>Påstand: «{escape(view.claim)}»</i>\n<b>{escape(check_found(view.where) if view.found else CHECK_NOT_FOUND)}</b>"
+    parts = [passage(p) + (f"\n⚠️ <b>{escape(hedge_note(view.hedges[p.number]))}</b>" if p.number in view.hedges else "") for p in view.promises]
+    if view.qualifiers:
+        parts += [f"<i>{escape(CHECK_QUALIFIES)}</i>"] + [passage(p) for p in view.qualifiers]
+    text, _ = fit(parts, head, limit=TELEGRAM_LIMIT - 50)
+    return text
+
+
+@render.register
+def _(view: CompareView) -> str:
+    footer = f"<i>{escape(COMPARE_MISSING)}</i> " + "; ".join(escape(t) for t in view.missing) + "." if view.missing else ""
+    parts = [passage(p) for p in view.passages]
+    text, _ = fit(parts, f"<b>Hva dokumentene sier om «{escape(view.topic)}»</b>", footer, limit=TELEGRAM_LIMIT - 50)
+    return text
+
+
+@render.register
+def _(view: SectionView) -> str:
+    head = "🗂 <b>" + escape(" › ".join((view.doc_title,) + view.path)) + "</b>"
+    if view.subsections:
+        head += f"\n{view.subsections} underkapitler: velg under."
+    parts = [passage(p) for p in view.passages]
+    footer = f"<i>Side {view.page + 1} av {view.pages}</i>" if view.pages > 1 else ""
+    text, _ = fit(parts, head, footer, limit=TELEGRAM_LIMIT - 50)
+    return text

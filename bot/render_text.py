@@ -3,8 +3,20 @@ from __future__ import annotations
 
 from functools import singledispatch
 
-from .views import AnswerPage, Citation, ContextView, DocumentList, Message, NotCovered, Passage, View
-from .wording import CAVEAT, NOT_COVERED, NOT_COVERED_NEAREST, NOT_COVERED_TIP, NOT_COVERED_TIP_FILTERED, SEARCHED_IN
+from .views import AnswerPage, CheckView, Citation, CompareView, ContextView, DocumentList, Message, NotCovered, Passage, SectionView, View
+from .wording import (
+    CAVEAT,
+    CHECK_NOT_FOUND,
+    CHECK_QUALIFIES,
+    COMPARE_MISSING,
+    NOT_COVERED,
+    NOT_COVERED_NEAREST,
+    NOT_COVERED_TIP,
+    NOT_COVERED_TIP_FILTERED,
+    SEARCHED_IN,
+    check_found,
+    hedge_note,
+)
 
 
 def citation(c: Citation) -> str:
@@ -69,3 +81,34 @@ def _(view: Message) -> str:
     if view.lines:
         out += ("\n" if out else "") + "\n".join(f"• {line}" for line in view.lines)
     return out
+
+
+@render.register
+def _(view: CheckView) -> str:
+    parts = [f"Påstand: «{view.claim}»", check_found(view.where) if view.found else CHECK_NOT_FOUND]
+    for p in view.promises:
+        parts.append(passage(p) + (f"\n   {hedge_note(view.hedges[p.number])}" if p.number in view.hedges else ""))
+    if view.qualifiers:
+        parts.append(CHECK_QUALIFIES)
+        parts += [passage(p) for p in view.qualifiers]
+    return "\n\n".join(parts)
+
+
+@render.register
+def _(view: CompareView) -> str:
+    parts = [f"Hva dokumentene sier om «{view.topic}»:"] + [passage(p) for p in view.passages]
+    if view.missing:
+        parts.append(f"{COMPARE_MISSING} " + "; ".join(view.missing) + ".")
+    return "\n\n".join(parts)
+
+
+@render.register
+def _(view: SectionView) -> str:
+    crumbs = " › ".join((view.doc_title,) + view.path)
+    parts = [crumbs]
+    if view.subsections:
+        parts.append(f"{view.subsections} underkapitler.")
+    parts += [passage(p) for p in view.passages]
+    if view.pages > 1:
+        parts.append(f"Side {view.page + 1} av {view.pages}.")
+    return "\n\n".join(parts)

@@ -58,6 +58,9 @@ COMMANDS = [
     ("filter", "Velg hvilket dokument jeg søker i"),
     ("lofter", "Bare løfter («… vil:») av/på"),
     ("nullstill", "Søk i alle dokumenter igjen"),
+    ("sjekk", "Sjekk en påstand mot løftene: /sjekk Ap vil …"),
+    ("sammenlign", "Hva hvert dokument sier: /sammenlign politikontakt"),
+    ("tema", "Bla i dokumentenes kapitler"),
 ]
 ERROR_TEXT = "Beklager, noe gikk galt hos meg. Prøv igjen om litt."
 FOLLOW_SECONDS = 3.0  # how often a replica checks the store for a build another one published
@@ -185,6 +188,18 @@ class TelegramBot:
     async def reset(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._send(update.effective_message, await self.engine.reset(self._user(update)))
 
+    async def check(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        source = "group" if update.effective_chat and update.effective_chat.type != ChatType.PRIVATE else "private"
+        view = await self.engine.check(" ".join(context.args or []), self._user(update), source)
+        await self._send(update.effective_message, view)
+
+    async def compare(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        view = await self.engine.compare(" ".join(context.args or []), self._user(update))
+        await self._send(update.effective_message, view)
+
+    async def topics(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._send(update.effective_message, self.engine.topics())
+
     async def reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user = update.effective_user
         if not user or user.id not in self.admins:
@@ -280,6 +295,16 @@ class TelegramBot:
     async def on_vote(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._press(update)
 
+    async def on_topic(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/tema's buttons browse in place: the message is edited."""
+        await self._edit(update, await self._press(update))
+
+    async def on_check_prompt(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        view = await self._press(update)
+        query = update.callback_query
+        if query.message is not None:
+            await context.bot.send_message(query.message.chat.id, render(view), parse_mode=ParseMode.HTML)
+
     async def on_stale(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Button data we did not make, or from an older version."""
         await update.callback_query.answer(self.engine.expired().notice)
@@ -288,7 +313,11 @@ class TelegramBot:
 
     async def inline(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.inline_query
-        items = await self.engine.inline(query.query)
+        text = query.query.strip()
+        if text.lower().startswith("sjekk "):
+            items = await self.engine.inline_check(text[6:])
+        else:
+            items = await self.engine.inline(text)
         results = [
             InlineQueryResultArticle(
                 id=item.id,
@@ -369,6 +398,9 @@ def build_application(services: Services, *, updater: bool = True) -> Applicatio
     app.add_handler(CommandHandler("lofter", bot.commitments, filters=only_new))
     app.add_handler(CommandHandler("nullstill", bot.reset, filters=only_new))
     app.add_handler(CommandHandler("oppdater", bot.reload, filters=only_new))
+    app.add_handler(CommandHandler("sjekk", bot.check, filters=only_new))
+    app.add_handler(CommandHandler("sammenlign", bot.compare, filters=only_new))
+    app.add_handler(CommandHandler("tema", bot.topics, filters=only_new))
     app.add_handler(MessageHandler(only_new & filters.COMMAND, bot.unknown_command))
     app.add_handler(MessageHandler(only_new & filters.TEXT & ~filters.COMMAND, bot.question))
     app.add_handler(MessageHandler(only_new & filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL, bot.not_text))
@@ -377,6 +409,8 @@ def build_application(services: Services, *, updater: bool = True) -> Applicatio
     app.add_handler(CallbackQueryHandler(bot.on_vote, pattern=b.Vote.pattern()))
     for cls in (b.FilterDoc, b.FilterAll, b.FilterCommitments):
         app.add_handler(CallbackQueryHandler(bot.on_filter, pattern=cls.pattern()))
+    app.add_handler(CallbackQueryHandler(bot.on_topic, pattern=b.Topic.pattern()))
+    app.add_handler(CallbackQueryHandler(bot.on_check_prompt, pattern=b.CheckPrompt.pattern()))
     app.add_handler(CallbackQueryHandler(bot.on_stale))
     app.add_handler(InlineQueryHandler(bot.inline))
     app.add_error_handler(bot.error)

@@ -22,6 +22,9 @@ TERMINAL_HELP = (
     "  /nullstill         søk i alle dokumenter igjen\n"
     "  /flere             neste treff på forrige spørsmål\n"
     "  /sammenheng <n>    teksten rundt treff nummer n\n"
+    "  /sjekk <påstand>   finn løftet en påstand gjelder (/sjekk Ap vil legge ned kontantstøtten)\n"
+    "  /sammenlign <tema> hva hvert dokument sier (/sammenlign politikontakt)\n"
+    "  /tema [id [nr]]    bla i kapitlene: /tema, /tema <dokument-id>, /tema <dokument-id> <kapittelnr>\n"
     "  /avslutt           avslutt (eller Ctrl-D)"
 )
 TERMINAL_USER = "terminal"
@@ -81,12 +84,37 @@ async def chat(services: Services, stdin: TextIO | None = None, stdout: TextIO |
                 say("Skriv /sammenheng og nummeret på et treff som vises, for eksempel /sammenheng 1.")
                 continue
             say(render(await engine.context(passage.chunk.id.rsplit("#", 1)[-1])))
+        elif command == "/sjekk":
+            say(render(await engine.check(arg, user=user, source="terminal")))
+        elif command == "/sammenlign":
+            say(render(await engine.compare(arg, user=user, source="terminal")))
+        elif command == "/tema":
+            say(_browse(engine, arg.split()))
         elif command.startswith("/"):
             say(render(engine.unknown_command(command)))
         else:
             view = await engine.ask(line, user=user, source="terminal")
             last = view if isinstance(view, AnswerPage) else last
             say(render(view))
+
+
+def _browse(engine, args: list[str]) -> str:
+    """/tema in the terminal: numbered subsections instead of buttons."""
+    from .views import SectionView
+
+    docs = {d.id: d for d in engine.documents()}
+    if not args:
+        return "Dokumenter (skriv /tema <id>):\n" + "\n".join(f"  {d.id}: {d.title}" for d in docs.values())
+    doc = docs.get(args[0])
+    if doc is None:
+        return "Ukjent dokument. Skriv /tema for listen."
+    node = int(args[1]) if len(args) > 1 and args[1].isdigit() else 0
+    view = engine.topics(engine.doc_digest(doc.id), node, 0)
+    if not isinstance(view, SectionView):
+        return render(view)
+    tree = engine.retriever.sections[doc.id]
+    subs = [f"  /tema {doc.id} {c}: {tree.nodes[c].title} ({tree.nodes[c].total})" for c in tree.nodes[node].children]
+    return render(view) + ("\n\nKapitler:\n" + "\n".join(subs) if subs else "")
 
 
 def run_terminal_chat(services: Services, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:

@@ -101,6 +101,44 @@ class Message(View):
     expired: bool = False  # a stale or forged button
 
 
+@dataclass
+class CheckView(View):
+    """/sjekk: the closest promises verbatim, whether they match the claim, hedges, and
+    passages from the same section that qualify them."""
+
+    claim: str = ""
+    found: bool = True  # False: "Jeg fant ikke et slikt løfte. Nærmeste:"
+    where: str = "dokumentene"  # "programmet" when the top promise is from a party programme
+    promises: list[Passage] = field(default_factory=list)
+    hedges: dict[int, str] = field(default_factory=dict)  # passage number → hedge word
+    qualifiers: list[Passage] = field(default_factory=list)
+    token: str = ""
+
+
+@dataclass
+class CompareView(View):
+    """/sammenlign: the best passage of each document that has one, in a fixed order."""
+
+    topic: str = ""
+    passages: list[Passage] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # titles of documents that do not cover it
+    token: str = ""
+
+
+@dataclass
+class SectionView(View):
+    """/tema: one node of a document's section tree: its subsections (as buttons) and a
+    page of the passages directly in it."""
+
+    doc_title: str = ""
+    path: tuple[str, ...] = ()
+    passages: list[Passage] = field(default_factory=list)
+    subsections: int = 0
+    page: int = 0
+    pages: int = 1
+    commitments_only: bool = False
+
+
 @dataclass(frozen=True)
 class InlineItem:
     id: str

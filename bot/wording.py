@@ -9,3 +9,17 @@ NOT_COVERED_TIP_FILTERED = "Prøv /nullstill for å søke i alle dokumenter, ell
 SEARCHED_IN = "Søkte i"
 EXPIRED = "Denne knappen er utløpt. Still spørsmålet på nytt, så får du ferske svar."
 NO_MORE = "Det var alle treffene jeg har på dette spørsmålet."
+def check_found(where: str) -> str:
+    return f"Dette står i {where}:"
+
+
+
+CHECK_NOT_FOUND = "Jeg fant ikke et slikt løfte. Nærmeste:"
+CHECK_QUALIFIES = "Fra samme avsnitt:"
+CHECK_USAGE = "Skriv /sjekk og påstanden du vil sjekke, for eksempel: /sjekk Ap vil legge ned kontantstøtten"
+COMPARE_MISSING = "Ikke omtalt i:"
+COMPARE_USAGE = "Skriv /sammenlign og et tema, for eksempel: /sammenlign politikontakt"
+
+
+def hedge_note(word: str) -> str:
+    return f"Merk: formulert som «{word}»"

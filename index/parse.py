@@ -164,6 +164,11 @@ def _next_content(lines: list[Line], i: int) -> tuple[Line | None, bool]:
     return None, True
 
 
+# Short unnumbered lines that read as a sentence, not a title: pull quotes in the first
+# person plural and cross-references.
+_NOT_A_HEADING = re.compile(r"^(?:Vi (?:skal|må|vil|kan|har|ønsker)|Jeg |Les mer|Se også|Se kapittel)\b")
+
+
 def _starts_lower(s: str) -> bool:
     c = s[:1]
     return bool(c) and (c.islower() or c in "(–-,")
@@ -235,7 +240,14 @@ def parse_document(text: str) -> list[Unit]:
         units.append(unit)
 
     def heading(title: str, s: int, e: int, level: int | None) -> None:
-        nonlocal run, last_was_heading, lead_in, lead_commit, list_next, section_lead
+        nonlocal run, last_was_heading, lead_in, lead_commit, list_next, section_lead, cur
+        if level is None and _NOT_A_HEADING.match(title):
+            # a pull quote ("Vi skal fortsette …") or a cross-reference ("Les mer om …"):
+            # running text set apart by the layout, not a section
+            close()
+            cur = Unit("paragraph", s, e, "", section=section())
+            last_was_heading = False
+            return
         list_next = 0
         section_lead = ""
         close()

@@ -35,7 +35,9 @@ from index.tokenize import STOPWORDS, tokens
 
 from .decision import DecisionModel, Verdict, signals
 from .models import DocInfo, Filters, Hit, SearchResult
+from .hedges import Hedges
 from .query import MAX_QUERY_CHARS, Glossary, QueryPlan, plan
+from .sections import SectionTree, build_trees
 
 _WORD = re.compile(r"[^\W\d_]{5,}")
 QUERY_CACHE_SIZE = 4096
@@ -126,6 +128,8 @@ class Retriever:
         self._by_doc: dict[str, list[int]] = {}
         for i, c in enumerate(self.chunks):
             self._by_doc.setdefault(c.doc_id, []).append(i)
+        self._sections: dict[str, SectionTree] | None = None
+        self.hedges = Hedges()
 
     @classmethod
     def open(cls, index_dir: Path, embedder: Embedder, glossary_path: Path | None = None, config: RetrievalConfig | None = None) -> "Retriever":
@@ -133,11 +137,20 @@ class Retriever:
         if glossary_path is None:
             corpus_dir = Path(index.manifest.get("corpus_dir", ""))
             glossary_path = corpus_dir / "glossary.toml"
-        return cls(index, embedder, Glossary.load(glossary_path), config)
+        r = cls(index, embedder, Glossary.load(glossary_path), config)
+        r.hedges = Hedges.load(glossary_path.with_name("hedges.toml"))
+        return r
 
     @property
     def build(self) -> str:
         return self.index.path.name
+
+    @property
+    def sections(self) -> dict[str, "SectionTree"]:
+        """Each document's section tree (built on first use)."""
+        if self._sections is None:
+            self._sections = build_trees(self.chunks)
+        return self._sections
 
     # --- embedding ---------------------------------------------------------------------
 
@@ -294,6 +307,10 @@ class Retriever:
 
     def chunk_stems(self, i: int) -> frozenset[str]:
         return self._chunk_stems[i]
+
+    def hit_at(self, i: int, qtok: set[str] | None = None) -> Hit:
+        """The chunk at position ``i`` as a hit (for browsing, not a search)."""
+        return self._hit(i, 0.0, qtok or set())
 
     def _hit(self, i: int, score: float, qtok: set[str]) -> Hit:
         c = self.chunks[i]

@@ -203,3 +203,15 @@ def test_parser_handles_a_synthetic_extraction():
     assert not any("Arbeiderpartiet" in t for _, t in kinds)
     bullets = [u for u in units if u.kind == "bullet"]
     assert all(b.lead_in == "Partiet vil:" and b.commitment for b in bullets)
+
+
+def test_pull_quotes_and_cross_references_are_not_headings(chunks_by_doc):
+    sections = {part for c in chunks_by_doc["ap-program-2025-2029"] for part in c.section}
+    for fragment in (
+        "Vi skal fortsette gjenreisningen av boligpolitikken Bygge mer",
+        "Vi må ta godt vare på turområdene våre",
+        "Les mer om boligpolitikk i byområder i kapitlet",
+    ):
+        assert fragment not in sections
+    # the real headings around them are kept
+    assert "Bolig: En Bolig for alle" in sections and "Frivilligheten skal være fri" in sections

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # torch must come from this exact pin before sentence-transformers (see README).
 TORCH_PIN := torch==2.13.0
 
-.PHONY: run test eval bench setup setup-dev clean
+.PHONY: run test eval bench docker-check setup setup-dev clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -50,6 +50,11 @@ eval: setup-dev
 bench: setup-dev
 	$(BIN)/python benchmarks/bench_index.py
 	$(BIN)/python benchmarks/bench_search.py
+	$(BIN)/python benchmarks/bench_first_answer.py
+
+# Builds the Docker image and runs it for real (minutes; needs root for the Docker engine).
+docker-check: setup-dev
+	$(BIN)/python tools/docker_check.py
 
 clean:
 	rm -rf $(VENV) .policybot

@@ -1,0 +1,60 @@
+"""The docs stay true (as Datasette's do): every setting is documented in
+docs/settings.md, and every command and option of the CLI appears in the README."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import typer.main
+
+from bot.cli import app
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_setting_is_documented():
+    doc = (ROOT / "docs/settings.md").read_text(encoding="utf-8")
+    missing = [f"POLICYBOT_{name.upper()}" for name in Settings.model_fields if f"`POLICYBOT_{name.upper()}`" not in doc]
+    assert not missing, f"undocumented settings in docs/settings.md: {missing}"
+
+
+def _commands(group: click.Group, prefix: str = ""):
+    for name, cmd in group.commands.items():
+        path = f"{prefix} {name}".strip()
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, path)
+        else:
+            yield path, cmd
+
+
+def test_every_command_and_option_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    group = typer.main.get_command(app)
+    problems = []
+    for path, cmd in _commands(group):
+        *parents, leaf = path.split()
+        if not re.search(rf"`policybot {re.escape(' '.join(parents))}\s*[^`]*\b{re.escape(leaf)}\b", readme):
+            problems.append(f"command: {path}")
+        for param in cmd.params:
+            for opt in getattr(param, "opts", []):
+                if opt.startswith("--") and opt != "--help" and opt not in readme:
+                    problems.append(f"{path} {opt}")
+    for param in group.params:
+        for opt in getattr(param, "opts", []):
+            if opt.startswith("--") and opt not in ("--help", "--install-completion", "--show-completion") and opt not in readme:
+                problems.append(f"global {opt}")
+    assert not problems, problems
+
+
+def test_every_chat_command_is_in_the_readme_and_the_help():
+    from bot.engine import HELP_LINES
+    from bot.telegram_app import COMMANDS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    help_text = " ".join(HELP_LINES)
+    for name, _ in COMMANDS:
+        assert f"`/{name}" in readme, name
+        if name not in ("start", "hjelp"):  # the help does not list itself
+            assert f"/{name}" in help_text, name

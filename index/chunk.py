@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 
 from .parse import Unit, clean, last_sentence, parse_document
 
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 TARGET = 650  # pack paragraphs up to about this many characters
 HARD_MAX = 1000  # never pack past this
 SPLIT_OVER = 1000  # paragraphs longer than this are cut at sentence boundaries

@@ -166,6 +166,7 @@ def _next_content(lines: list[Line], i: int) -> tuple[Line | None, bool]:
 
 # Short unnumbered lines that read as a sentence, not a title: pull quotes in the first
 # person plural and cross-references.
+_FRONT_MATTER = re.compile(r"^(?:Forord|Sammendrag|Innledning)\b")
 _NOT_A_HEADING = re.compile(r"^(?:Vi (?:skal|må|vil|kan|har|ønsker)|Jeg |Les mer|Se også|Se kapittel)\b")
 
 
@@ -252,7 +253,12 @@ def parse_document(text: str) -> list[Unit]:
         section_lead = ""
         close()
         if level is None:
-            run = (run + [title])[-2:] if last_was_heading and run else [title]
+            # a foreword starts the document proper: it does not belong under the
+            # title page's lines ("Handlingsplan mot 2025" › "Forord ved statsråden")
+            if last_was_heading and run and not _FRONT_MATTER.match(title):
+                run = (run + [title])[-2:]
+            else:
+                run = [title]
         else:
             while numbered and numbered[-1][0] >= level:
                 numbered.pop()

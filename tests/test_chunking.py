@@ -215,3 +215,9 @@ def test_pull_quotes_and_cross_references_are_not_headings(chunks_by_doc):
         assert fragment not in sections
     # the real headings around them are kept
     assert "Bolig: En Bolig for alle" in sections and "Frivilligheten skal være fri" in sections
+
+
+def test_a_foreword_is_not_filed_under_the_title_page(chunks_by_doc):
+    first = chunks_by_doc["jd-trygghet-i-hverdagen-2023"][0]
+    assert first.text.startswith("Regjeringen ønsker levende og trygge lokalsamfunn")
+    assert first.section == ("Forord ved statsråden",)

@@ -184,3 +184,23 @@ async def test_a_forged_negative_page_gets_the_polite_answer(services):
     view = await services.engine.ask("Vil Ap fjerne kontantstøtten?")
     forged = await services.engine.press(f"p:{view.token}:-1", "")
     assert forged.expired and forged.notice
+
+
+def test_a_corrupt_embedding_cache_is_set_aside_and_the_build_succeeds(tmp_path):
+    index_dir = tmp_path / "data" / "index"
+    index_dir.mkdir(parents=True)
+    (index_dir / "embed-cache.sqlite").write_bytes(b"this is not a database" * 100)
+    out = _run(["index", "build"], {"POLICYBOT_DATA_DIR": str(tmp_path / "data")})
+    assert out.returncode == 0, out.stderr
+    assert "hurtigbufferen" in out.stderr and "Traceback" not in out.stderr
+    assert (index_dir / "embed-cache.sqlite.corrupt").is_file()
+    assert "DEBUG" not in out.stderr  # bm25s's own logger stays quiet at INFO
+
+
+def test_the_terminal_welcome_names_only_terminal_commands(services):
+    from bot.render_text import render
+    from bot.terminal import TERMINAL_HELP
+
+    welcome = render(services.engine.welcome(telegram=False))
+    assert "/filter" not in welcome and "/filter" not in TERMINAL_HELP
+    assert "/filter" in render(services.engine.welcome())  # Telegram has it

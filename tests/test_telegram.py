@@ -306,3 +306,19 @@ async def test_feedback_summary_lists_downvotes_and_unanswered(bot, tmp_path):
     assert out.returncode == 0, out.stderr
     assert "oslo-ap-trygghet-for-alle#" in out.stdout and "2 👎" in out.stdout
     assert "Hvem vant fotball-VM i 2022?" in out.stdout
+
+
+async def test_edits_and_other_bots_commands_in_groups_get_no_reply(bot):
+    sent = await bot.ask("Vil Ap fjerne kontantstøtten?")
+    before = len(bot.api.calls_of("sendMessage"))
+    edited = {
+        "message_id": 42, "date": 0, "edit_date": 1, "chat": {"id": 100, "type": "private", "first_name": "Kari"},
+        "from": {"id": 555, "is_bot": False, "first_name": "Kari"}, "text": "Vil Ap fjerne kontantstøtten i hele landet?",
+    }
+    bot.api.push({"edited_message": edited})
+    bot.api.push_text("/foo", chat_id=-300, chat_type="group")
+    bot.api.push_text("/foo@another_bot", chat_id=-300, chat_type="group")
+    await asyncio.sleep(1.0)
+    assert len(bot.api.calls_of("sendMessage")) == before
+    sent = await bot.ask("/foo@policy_test_bot", chat_id=-300, chat_type="group")
+    assert "kjenner jeg ikke" in sent["text"]  # addressed to this bot by name

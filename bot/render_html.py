@@ -10,19 +10,7 @@ from html import escape
 from index.chunk import Chunk
 
 from .views import AnswerPage, CheckView, Citation, CompareView, ContextView, DocumentList, Message, NotCovered, Passage, SectionView, View
-from .wording import (
-    CAVEAT,
-    CHECK_NOT_FOUND,
-    CHECK_QUALIFIES,
-    COMPARE_MISSING,
-    NOT_COVERED,
-    NOT_COVERED_NEAREST,
-    NOT_COVERED_TIP,
-    NOT_COVERED_TIP_FILTERED,
-    SEARCHED_IN,
-    check_found,
-    hedge_note,
-)
+from . import wording as w
 
 TELEGRAM_LIMIT = 4096
 MAX_QUOTE = 1000  # characters of one quoted passage: three passages always fit one message
@@ -81,21 +69,21 @@ def render(view: View) -> str:
 def _(view: AnswerPage) -> str:
     head = [escape(view.note)] if view.note else []
     if view.confidence == "low" and view.page == 0:
-        head.append(f"<i>{escape(CAVEAT)}</i>")
+        head.append(f"<i>{escape(w.CAVEAT)}</i>")
     if view.scope:
-        head.append(f"<i>{SEARCHED_IN}: {escape(view.scope)}</i>")
+        head.append(f"<i>{w.SEARCHED_IN}: {escape(view.scope)}</i>")
     text, _ = fit([passage(p) for p in view.passages], "\n".join(head), limit=TELEGRAM_LIMIT - 50)
     return text
 
 
 @render.register
 def _(view: NotCovered) -> str:
-    where = f" ({SEARCHED_IN.lower()}: {view.scope})" if view.scope else ""
+    where = f" ({w.SEARCHED_IN.lower()}: {view.scope})" if view.scope else ""
     parts = [escape(view.note)] if view.note else []
-    parts.append(escape(f"{NOT_COVERED}{where}."))
+    parts.append(escape(f"{w.NOT_COVERED}{where}."))
     if view.topics:
-        parts.append(escape(NOT_COVERED_NEAREST) + " " + "; ".join(f"<i>{escape(t)}</i>" for t in view.topics) + ".")
-    parts.append(escape(NOT_COVERED_TIP_FILTERED if view.scope else NOT_COVERED_TIP))
+        parts.append(escape(w.NOT_COVERED_NEAREST) + " " + "; ".join(f"<i>{escape(t)}</i>" for t in view.topics) + ".")
+    parts.append(escape(w.NOT_COVERED_TIP_FILTERED if view.scope else w.NOT_COVERED_TIP))
     return "\n\n".join(parts)
 
 
@@ -133,17 +121,17 @@ def _(view: Message) -> str:
 
 @render.register
 def _(view: CheckView) -> str:
-    head = f"<i>Påstand: «{escape(view.claim)}»</i>\n<b>{escape(check_found(view.where) if view.found else CHECK_NOT_FOUND)}</b>"
-    parts = [passage(p) + (f"\n⚠️ <b>{escape(hedge_note(view.hedges[p.number]))}</b>" if p.number in view.hedges else "") for p in view.promises]
+    head = f"<i>Påstand: «{escape(view.claim)}»</i>\n<b>{escape(w.check_found(view.where) if view.found else w.CHECK_NOT_FOUND)}</b>"
+    parts = [passage(p) + (f"\n⚠️ <b>{escape(w.hedge_note(view.hedges[p.number]))}</b>" if p.number in view.hedges else "") for p in view.promises]
     if view.qualifiers:
-        parts += [f"<i>{escape(CHECK_QUALIFIES)}</i>"] + [passage(p) for p in view.qualifiers]
+        parts += [f"<i>{escape(w.CHECK_QUALIFIES)}</i>"] + [passage(p) for p in view.qualifiers]
     text, _ = fit(parts, head, limit=TELEGRAM_LIMIT - 50)
     return text
 
 
 @render.register
 def _(view: CompareView) -> str:
-    footer = f"<i>{escape(COMPARE_MISSING)}</i> " + "; ".join(escape(t) for t in view.missing) + "." if view.missing else ""
+    footer = f"<i>{escape(w.COMPARE_MISSING)}</i> " + "; ".join(escape(t) for t in view.missing) + "." if view.missing else ""
     parts = [passage(p) for p in view.passages]
     text, _ = fit(parts, f"<b>Hva dokumentene sier om «{escape(view.topic)}»</b>", footer, limit=TELEGRAM_LIMIT - 50)
     return text

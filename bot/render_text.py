@@ -4,19 +4,7 @@ from __future__ import annotations
 from functools import singledispatch
 
 from .views import AnswerPage, CheckView, Citation, CompareView, ContextView, DocumentList, Message, NotCovered, Passage, SectionView, View
-from .wording import (
-    CAVEAT,
-    CHECK_NOT_FOUND,
-    CHECK_QUALIFIES,
-    COMPARE_MISSING,
-    NOT_COVERED,
-    NOT_COVERED_NEAREST,
-    NOT_COVERED_TIP,
-    NOT_COVERED_TIP_FILTERED,
-    SEARCHED_IN,
-    check_found,
-    hedge_note,
-)
+from . import wording as w
 
 
 def citation(c: Citation) -> str:
@@ -37,20 +25,20 @@ def render(view: View) -> str:
 def _(view: AnswerPage) -> str:
     head = [view.note] if view.note else []
     if view.confidence == "low" and view.page == 0:
-        head.append(CAVEAT)
+        head.append(w.CAVEAT)
     if view.scope:
-        head.append(f"({SEARCHED_IN}: {view.scope})")
+        head.append(f"({w.SEARCHED_IN}: {view.scope})")
     return "\n\n".join(head + [passage(p) for p in view.passages])
 
 
 @render.register
 def _(view: NotCovered) -> str:
-    where = f" ({SEARCHED_IN.lower()}: {view.scope})" if view.scope else ""
+    where = f" ({w.SEARCHED_IN.lower()}: {view.scope})" if view.scope else ""
     parts = [view.note] if view.note else []
-    parts.append(f"{NOT_COVERED}{where}.")
+    parts.append(f"{w.NOT_COVERED}{where}.")
     if view.topics:
-        parts.append(f"{NOT_COVERED_NEAREST} " + "; ".join(view.topics) + ".")
-    parts.append(NOT_COVERED_TIP_FILTERED if view.scope else NOT_COVERED_TIP)
+        parts.append(f"{w.NOT_COVERED_NEAREST} " + "; ".join(view.topics) + ".")
+    parts.append(w.NOT_COVERED_TIP_FILTERED if view.scope else w.NOT_COVERED_TIP)
     return "\n\n".join(parts)
 
 
@@ -85,11 +73,11 @@ def _(view: Message) -> str:
 
 @render.register
 def _(view: CheckView) -> str:
-    parts = [f"Påstand: «{view.claim}»", check_found(view.where) if view.found else CHECK_NOT_FOUND]
+    parts = [f"Påstand: «{view.claim}»", w.check_found(view.where) if view.found else w.CHECK_NOT_FOUND]
     for p in view.promises:
-        parts.append(passage(p) + (f"\n   {hedge_note(view.hedges[p.number])}" if p.number in view.hedges else ""))
+        parts.append(passage(p) + (f"\n   {w.hedge_note(view.hedges[p.number])}" if p.number in view.hedges else ""))
     if view.qualifiers:
-        parts.append(CHECK_QUALIFIES)
+        parts.append(w.CHECK_QUALIFIES)
         parts += [passage(p) for p in view.qualifiers]
     return "\n\n".join(parts)
 
@@ -98,7 +86,7 @@ def _(view: CheckView) -> str:
 def _(view: CompareView) -> str:
     parts = [f"Hva dokumentene sier om «{view.topic}»:"] + [passage(p) for p in view.passages]
     if view.missing:
-        parts.append(f"{COMPARE_MISSING} " + "; ".join(view.missing) + ".")
+        parts.append(f"{w.COMPARE_MISSING} " + "; ".join(view.missing) + ".")
     return "\n\n".join(parts)
 
 

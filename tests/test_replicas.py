@@ -21,7 +21,7 @@ from index.store import build_index, current_build
 
 from .fake_bot_api import BOT_USER, FakeBotAPI
 from .test_operations import _free_port
-from .test_telegram import TOKEN
+from .test_telegram import TOKEN, _button
 
 SECRET = "replica-secret"
 ADMIN = 999
@@ -113,14 +113,6 @@ class Dispatcher:
             "update_id": next(self._ids),
             "callback_query": {"id": str(next(self._msg)), "from": {"id": user_id, "is_bot": False, "first_name": "Kari"}, "chat_instance": "ci", "data": data, "message": message},
         }
-
-
-def _button(sent: dict, label: str) -> str:
-    for row in sent["reply_markup"]["inline_keyboard"]:
-        for b in row:
-            if b["text"].startswith(label):
-                return b["callback_data"]
-    raise AssertionError(f"no button {label}")
 
 
 @pytest.fixture

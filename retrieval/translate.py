@@ -41,6 +41,8 @@ WORDS = {
     "pengar": "penger", "lettare": "lettere", "vanskeleg": "vanskelig", "viktig": "viktig",
     "einsleg": "enslig", "ulovleg": "ulovlig", "mogleg": "mulig", "moglegheit": "mulighet",
 }
+# Nynorsk stems inside compounds ("folkehøgskulane", "kyrkjelydar", "bustadpolitikk")
+_INFIXES = (("skul", "skol"), ("kyrkj", "kirk"), ("bustad", "bolig"), ("heim", "hjem"), ("fleir", "fler"))
 _ENDINGS = (("ingane", "ingene"), ("ingar", "inger"), ("inga", "ingen"), ("leg", "lig"), ("lege", "lige"), ("ane", "ene"), ("ar", "er"))
 _TOKEN = re.compile(r"\w+|\W+")
 
@@ -51,10 +53,12 @@ def _fallback_word(w: str) -> str:
         out = WORDS[low]
     else:
         out = low
+        for a, b in _INFIXES:
+            out = out.replace(a, b)
         if len(low) > 6:
             for a, b in _ENDINGS:
-                if low.endswith(a):
-                    out = low[: -len(a)] + b
+                if out.endswith(a):
+                    out = out[: -len(a)] + b
                     break
     if out == low:
         return w

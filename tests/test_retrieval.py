@@ -184,3 +184,21 @@ def test_nynorsk_has_a_fallback_without_apertium():
     from retrieval import translate
 
     assert translate.fallback("Kva meiner dykk om kontantstøtta og fleire bustader?") == "Hva mener dere om kontantstøtta og flere boliger?"
+
+
+@pytest.mark.parametrize("use_apertium", [True, False])
+def test_nynorsk_questions_are_answered_with_and_without_apertium(retriever, use_apertium):
+    """Apertium is installed by the project's setup where it can be; without it the built-in
+    word list must still keep Nynorsk questions from being called off-topic."""
+    import dataclasses
+
+    from retrieval.search import Retriever
+
+    r = Retriever(retriever.index, retriever.embedder, retriever.glossary, dataclasses.replace(retriever.config, use_apertium=use_apertium))
+    for q, passage in [
+        ("Kva meiner Ap om kontantstøtta?", "fjerne kontantstøtten og bruke pengene på billigere barnehage"),
+        ("Kva vil Ap gjere for folkehøgskulane?", "sikre folkehøgskolene forutsigbare rammer"),
+    ]:
+        result = r.search(q, k=5)
+        assert result.language == "nn" and not result.abstained, q
+        assert any(passage in h.chunk.text for h in result.hits), q

@@ -86,6 +86,9 @@ def load_corpus(root: Path) -> Corpus:
             raise CorpusError(f"{path}: document #{i + 1} lacks {', '.join(missing)}")
         if raw["id"] in seen:
             raise CorpusError(f"{path}: duplicate document id '{raw['id']}'")
+        url = str(raw.get("url", ""))
+        if url and not re.match(r"^https?://", url, re.IGNORECASE):
+            raise CorpusError(f"{path}: dokumentet '{raw['id']}' har en lenke som ikke er http(s): {url[:40]}")
         target = (root / str(raw["file"])).resolve()
         if Path(str(raw["file"])).is_absolute() or root.resolve() not in target.parents:
             raise CorpusError(f"{path}: dokumentet '{raw['id']}' peker på {raw['file']}, utenfor korpusmappen")

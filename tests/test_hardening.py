@@ -122,6 +122,8 @@ def test_a_manifest_entry_may_not_name_a_file_outside_the_corpus(tmp_path):
     text = (root / "documents.toml").read_text(encoding="utf-8")
     (root / "documents.toml").write_text(text.replace('file = "oslo-ap-trygghet-for-alle.txt"', 'file = "/etc/passwd"'), encoding="utf-8")
     _one_clear_line(_run(["index", "status"], {"POLICYBOT_CORPUS_DIR": str(root)}), "/etc/passwd")
+    (root / "documents.toml").write_text(text + 'url = "javascript:alert(1)"\n', encoding="utf-8")
+    _one_clear_line(_run(["corpus", "list"], {"POLICYBOT_CORPUS_DIR": str(root)}), "http")
 
 
 # --- corpus add ---------------------------------------------------------------------------------

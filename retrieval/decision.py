@@ -52,7 +52,9 @@ FEATURES = (
     "year_missing",  # the question names a year that none of the top 3 passages mentions
     "now_ref",  # the question asks about today, last year, this campaign: current events
     "other_party_unmatched",  # names another party that none of the top 3 passages mentions
+    "number_missing",  # asks for a quantity, and none of the top 3 passages has a number
 )
+_QUANTITY = re.compile(r"\b(hvor mange|hvor mye|kor mange|kor mykje|how many|how much|antall)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
 _NOW = re.compile(
     r"\b(i dag|i år|i fjor|nå for tiden|akkurat nå|denne valgkampen|denne uka|denne uken|i høst|i vår|"
@@ -92,6 +94,7 @@ def signals(a: "Analysis", r: "Retriever", lex_top: float) -> dict[str, float]:
     parties = {m.lower() for m in _OTHER_PARTY.findall(p.bokmal)}
     top_lower = top_text.lower()
     return {
+        "number_missing": float(bool(_QUANTITY.search(p.bokmal)) and not any(re.search(r"\d", r.chunks[i].text) for i in top[:3])),
         "other_party_unmatched": float(bool(parties) and not any(re.search(rf"\b{re.escape(x)}\b", top_lower) for x in parties)),
         "z1": (d_sorted[0] - mu) / sd,
         "zgap": (d_sorted[0] - d_sorted[min(9, len(d_sorted) - 1)]) / sd,

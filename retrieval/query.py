@@ -13,6 +13,7 @@ from . import language, question, translate
 
 MAX_QUERY_CHARS = 1000  # default cut for search (POLICYBOT_MAX_QUESTION_CHARS); the model reads ~512 tokens
 _WS = re.compile(r"\s+")
+_CONTENT_WORD = re.compile(r"[^\W\d_]{4,}")
 _SUFFIXES = "(?:en|et|er|ene|a|s)?"
 
 
@@ -94,11 +95,25 @@ class QueryPlan:
 
 
 def plan(
-    text: str, glossary: Glossary | None = None, use_glossary: bool = True, use_apertium: bool = True, max_chars: int = MAX_QUERY_CHARS
+    text: str,
+    glossary: Glossary | None = None,
+    use_glossary: bool = True,
+    use_apertium: bool = True,
+    max_chars: int = MAX_QUERY_CHARS,
+    known=None,
 ) -> QueryPlan:
+    """``known(word)`` says whether the documents use a word; with it, a Nynorsk question
+    that the built-in word list turns entirely into known words skips Apertium."""
     q = normalise(text, max_chars)
     lang = language.detect(q)
-    bokmal = translate.nynorsk_to_bokmal(q, use_apertium) if lang == "nn" else q
+    bokmal = q
+    if lang == "nn":
+        rough = translate.fallback(q)
+        words = [w for w in _CONTENT_WORD.findall(rough.lower())]
+        if known is not None and words and all(known(w) for w in words):
+            bokmal = rough  # every word is the documents' own: no need for a translator
+        else:
+            bokmal = translate.nynorsk_to_bokmal(q, use_apertium)
     focus = question.focus(bokmal)
     adds = tuple(glossary.expansions(bokmal)) if (glossary and use_glossary) else ()
     expanded = f"{bokmal} ({'; '.join(adds)})" if adds else bokmal

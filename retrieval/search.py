@@ -206,7 +206,7 @@ class Retriever:
 
     def analyse(self, query: str, filters: Filters | None = None, use_glossary: bool | None = None) -> Analysis:
         c = self.config
-        p = plan(query, self.glossary, c.use_glossary if use_glossary is None else use_glossary, c.use_apertium, c.max_query_chars)
+        p = plan(query, self.glossary, c.use_glossary if use_glossary is None else use_glossary, c.use_apertium, c.max_query_chars, self._known_word)
         whole = [t for t in (p.text, p.bokmal, p.expanded) if t]
         whole = list(dict.fromkeys(whole))
         if not whole:
@@ -300,6 +300,10 @@ class Retriever:
             if any(self._known(h) for h in heads) and self._known(tail):
                 return True
         return False
+
+    def _known_word(self, word: str) -> bool:
+        """A stop word, or a word whose stems the documents use."""
+        return word in STOPWORDS or self._known(word)
 
     def _known(self, part: str) -> bool:
         stems = tokens(part)

@@ -55,7 +55,7 @@ class ModelMismatch(RetrieverError):
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    candidates: int = 200  # per dense view and query text, from FAISS
+    candidates: int = 200  # best dense scores considered, besides BM25's
     bm25_candidates: int = 200
     bm25_weight: float = 0.03
     near_misses: int = 3
@@ -178,19 +178,6 @@ class Retriever:
 
     # --- scoring -------------------------------------------------------------------------
 
-    def _dense_candidates(self, vectors: list[np.ndarray]) -> set[int]:
-        k = min(self.config.candidates, len(self.chunks))
-        ids: set[int] = set()
-        q = np.stack(vectors)
-        for store in (self.index.vectors, self.index.text_vectors):
-            _, found = store.search(q, k)
-            ids.update(int(i) for i in found.ravel() if i >= 0)
-        return ids
-
-    def _dense_exact(self, idx: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """Mean of the two views' cosine."""
-        return (self._ctx[idx] @ v + self._txt[idx] @ v) / 2
-
     def _bm25(self, text: str) -> tuple[dict[int, float], float]:
         """BM25 scores divided by the best, and the best raw score."""
         toks = [t for t in tokens(text) if t in self._vocab]
@@ -214,19 +201,21 @@ class Retriever:
         texts = whole + ([p.focus] if p.focus and p.focus not in whole else [])
         vectors = self._embed(texts)
         lexical, lex_top = self._bm25(p.expanded)
-        if filters is not None and filters.active:
-            cand = [i for i in range(len(self.chunks)) if filters.allows(self.chunks[i], self._doc_of[i])]
-        else:
-            cand = sorted(self._dense_candidates(vectors) | set(lexical))
-        if not cand:
-            return Analysis(p, [], {}, {}, signals={}, verdict=None)
         # Every chunk's score (a few thousand dot products: well under a millisecond): the
-        # candidates' scores, and the background the decision compares the best against.
-        every = (self._ctx @ np.stack(vectors).T + self._txt @ np.stack(vectors).T) / 2
+        # candidates come from it, and it is the background the decision compares against.
+        q = np.stack(vectors).T
+        every = (self._ctx @ q + self._txt @ q) / 2
         full = every[:, : len(whole)].max(axis=1)
         if p.focus:
             # long message: a passage counts by the better of the whole and the question
             full = np.maximum(full, every[:, texts.index(p.focus)])
+        if filters is not None and filters.active:
+            cand = [i for i in range(len(self.chunks)) if filters.allows(self.chunks[i], self._doc_of[i])]
+        else:
+            k = min(c.candidates, len(full))
+            cand = sorted(set(np.argpartition(-full, k - 1)[:k].tolist()) | set(lexical))
+        if not cand:
+            return Analysis(p, [], {}, {}, signals={}, verdict=None)
         idx = np.array(cand, dtype=np.int64)
         dense = full[idx]
         fused = dense + c.bm25_weight * np.array([lexical.get(i, 0.0) for i in cand])
@@ -245,10 +234,9 @@ class Retriever:
             s = self._bm25(plan(query).bokmal)[0]
             return [i for i, _ in sorted(s.items(), key=lambda kv: -kv[1])]
         if method == "dense":
-            v = self._embed([plan(query).text])
-            cand = np.array(sorted(self._dense_candidates(v)), dtype=np.int64)
-            s = dict(zip(cand.tolist(), self._dense_exact(cand, v[0]).tolist()))
-            return [i for i, _ in sorted(s.items(), key=lambda kv: -kv[1])]
+            v = self._embed([plan(query).text])[0]
+            scores = (self._ctx @ v + self._txt @ v) / 2
+            return np.argsort(-scores, kind="stable").tolist()
         a = self.analyse(query, use_glossary=method != "hybrid")
         return [i for i, _ in a.order]
 

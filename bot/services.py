@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 
 from index.embed import BatchingEmbedder, Embedder, make_embedder
+from index.store import current_build
 from retrieval.search import RetrievalConfig, Retriever
 
 from .engine import Engine
@@ -40,7 +41,7 @@ class Services:
     settings: Settings
     engine: Engine
     store: StateStore
-
+    _warned: str = ""  # the last published build this replica could not follow
     @property
     def retriever(self) -> Retriever:
         return self.engine.retriever
@@ -72,11 +73,15 @@ class Services:
         wanted = await self.store.get_build()
         if not wanted or wanted == self.retriever.build:
             return False
+        # Reading the CURRENT pointer is cheap; loading an index is not. Load only when this
+        # replica's index directory publishes something other than what it serves.
+        published = current_build(self.settings.resolved_index_dir)
+        if published is None or published.name == self.retriever.build:
+            if wanted != self._warned:
+                log.warning("the store names build %s, but this replica's index dir publishes %s", wanted, published.name if published else "nothing")
+                self._warned = wanted
+            return False
         new = await asyncio.to_thread(build_retriever, self.settings, self.retriever.embedder)
-        if new.build != wanted:
-            log.warning("the store names build %s, but this replica's index dir publishes %s", wanted, new.build)
-            if new.build == self.retriever.build:
-                return False
         self.engine.swap_retriever(new)
         log.info("switched to index build %s", new.build)
         return True

@@ -120,3 +120,13 @@ async def test_a_restarted_single_process_keeps_preferences_and_vis_flere(tmp_pa
         assert (await second.engine.prefs(second.engine.user(555))).commitments_only
     finally:
         await second.close()
+
+
+async def test_a_replica_that_cannot_follow_a_build_does_not_reload_its_index(services):
+    """The store names a build this replica's index directory does not publish: following
+    must cost a file read, not an index load every few seconds."""
+    before = services.retriever
+    await services.store.set_build("20990101T000000Z-elsewhere")
+    assert await services.follow() is False
+    assert await services.follow() is False
+    assert services.retriever is before

@@ -145,9 +145,6 @@ class Engine:
         rows.append([Button(("✅ " if prefs.commitments_only else "☐ ") + "Bare løfter («… vil:»)", b.FilterCommitments())])
         return Message(text=f"Hvor skal jeg søke? Nå: {self.scope(prefs) or 'alle dokumenter'}.", buttons=rows)
 
-    async def _set_prefs(self, user: str, new: Prefs) -> None:
-        await self.store.set_prefs(user, new)
-
     async def apply_filter(self, data: b.CallbackData, user: str) -> View:
         prefs = await self.prefs(user)
         if isinstance(data, b.FilterAll):
@@ -161,7 +158,7 @@ class Engine:
             new = replace(prefs, doc_id=doc.id)
         else:
             return self.expired()
-        await self._set_prefs(user, new)
+        await self.store.set_prefs(user, new)
         view = self.filter_menu(new)
         view.notice = "Søker nå i " + (self.scope(new) or "alle dokumenter")
         return view
@@ -170,19 +167,19 @@ class Engine:
         if doc_id not in self._retriever.docs:
             return Message(text="Ukjent dokument. Bruk en id fra /dokumenter.")
         prefs = await self.prefs(user)
-        await self._set_prefs(user, replace(prefs, doc_id=doc_id))
+        await self.store.set_prefs(user, replace(prefs, doc_id=doc_id))
         return Message(text=f"Søker nå bare i «{self._retriever.docs[doc_id].title}».")
 
     async def set_commitments(self, user: str, on: bool | None = None) -> Message:
         prefs = await self.prefs(user)
         new = replace(prefs, commitments_only=(not prefs.commitments_only) if on is None else on)
-        await self._set_prefs(user, new)
+        await self.store.set_prefs(user, new)
         if new.commitments_only:
             return Message(text="Viser nå bare løfter («… vil:»-punkter). Skriv /lofter igjen for å se alt.")
         return Message(text="Viser nå alle typer avsnitt, ikke bare løfter.")
 
     async def reset(self, user: str) -> Message:
-        await self._set_prefs(user, Prefs())
+        await self.store.set_prefs(user, Prefs())
         return Message(text="Søker nå i alle dokumenter, alle typer avsnitt.")
 
     # --- fixed replies ---------------------------------------------------------------------------

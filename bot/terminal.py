@@ -12,7 +12,7 @@ from typing import TextIO
 
 from .render_text import render
 from .services import Services
-from .views import AnswerPage, Message
+from .views import AnswerPage
 
 TERMINAL_HELP = (
     "Skriv et spørsmål og trykk Enter. Kommandoer:\n"
@@ -128,4 +128,3 @@ def run_terminal_chat(services: Services, stdin: TextIO | None = None, stdout: T
     asyncio.run(main())
 
 
-__all__ = ["Message", "run_terminal_chat", "TERMINAL_HELP"]

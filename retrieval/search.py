@@ -75,7 +75,6 @@ class Analysis:
     lexical: dict[int, float]
     signals: dict[str, float] = field(default_factory=dict)
     verdict: Verdict | None = None
-    background: tuple[float, float] = (0.0, 1.0)  # mean and spread of every chunk's dense score
 
 
 class Retriever:
@@ -201,8 +200,8 @@ class Retriever:
         texts = whole + ([p.focus] if p.focus and p.focus not in whole else [])
         vectors = self._embed(texts)
         lexical, lex_top = self._bm25(p.expanded)
-        # Every chunk's score (a few thousand dot products: well under a millisecond): the
-        # candidates come from it, and it is the background the decision compares against.
+        # Every chunk's score (a few thousand dot products: well under a millisecond); the
+        # candidates are its best, and BM25's.
         q = np.stack(vectors).T
         every = (self._ctx @ q + self._txt @ q) / 2
         full = every[:, : len(whole)].max(axis=1)
@@ -221,7 +220,7 @@ class Retriever:
         fused = dense + c.bm25_weight * np.array([lexical.get(i, 0.0) for i in cand])
         order = sorted(zip(cand, fused.tolist()), key=lambda kv: -kv[1])
         dense_map = dict(zip(cand, dense.tolist()))
-        a = Analysis(p, order, dense_map, lexical, background=(float(full.mean()), float(full.std()) or 1.0))
+        a = Analysis(p, order, dense_map, lexical)
         a.signals = signals(a, self, lex_top)
         a.verdict = self.decision.decide(a.signals)
         return a

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from index.embed import BatchingEmbedder, Embedder, make_embedder
 from index.store import current_build
+from retrieval import translate
 from retrieval.search import RetrievalConfig, Retriever
 
 from .engine import Engine
@@ -90,6 +91,8 @@ class Services:
 def build_services(settings: Settings, retriever: Retriever | None = None, batching: bool = True) -> Services:
     """Everything a conversation front end needs (not yet opened: ``await services.open()``)."""
     retriever = retriever or build_retriever(settings, build_embedder(settings, batching=batching))
+    if retriever.config.use_apertium:
+        translate.warm()
     store = build_store(settings)
     salt = load_salt(settings.data_dir, settings.user_salt.get_secret_value() if settings.user_salt else None)
     engine = Engine(retriever, store, salt, per_page=settings.results_per_page, rate_limit_per_minute=settings.rate_limit_per_minute)

@@ -202,3 +202,32 @@ def test_nynorsk_questions_are_answered_with_and_without_apertium(retriever, use
         result = r.search(q, k=5)
         assert result.language == "nn" and not result.abstained, q
         assert any(passage in h.chunk.text for h in result.hits), q
+
+
+@pytest.mark.skipif(not __import__("retrieval.translate").translate.apertium_available(), reason="apertium-nno-nob is not installed (make setup installs it as root)")
+def test_the_running_apertium_pipeline_translates_like_a_fresh_apertium_run():
+    from retrieval import translate
+
+    pipe = translate.ApertiumPipe.for_pair()
+    assert pipe is not None
+    try:
+        for q in ["Kva meiner Ap om skatt?", "Korleis vil de gjere skulen betre for elevane?", "Eg er pensjonist. Kva vil de gjere med skatten?"]:
+            assert pipe.translate(q) == translate._apertium_once(q)
+        # stream markup in a question is dropped, not fed to Apertium as commands
+        assert pipe.translate("Kva meiner <b>Ap</b> om [skatt]^$?") == "Hva mener b Ap b om skatt ?"
+        # a pipeline that died is started again on the next question
+        pipe._proc.kill()
+        pipe._proc.wait()
+        assert pipe.translate("Kva meiner Ap om skatt?") == "Hva mener Ap om skatt?"
+    finally:
+        pipe.close()
+
+
+def test_a_stalled_apertium_pipeline_is_stopped_and_reported_as_failed():
+    from retrieval import translate
+
+    pipe = translate.ApertiumPipe("cat > /dev/null", timeout=0.3)  # never answers
+    assert pipe.translate("Kva meiner Ap om skatt?") is None
+    assert pipe.failures == 1 and pipe._proc is None
+    pipe.failures = translate.ApertiumPipe.MAX_FAILURES
+    assert not pipe.usable and pipe.translate("Kva?") is None

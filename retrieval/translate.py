@@ -221,20 +221,14 @@ class ApertiumPipe:
             self._stop()
 
 
-_pipe_lock = threading.Lock()
-_pipe: ApertiumPipe | None = None
-_pipe_checked = False
-
-
+@lru_cache(maxsize=1)
 def _shared_pipe() -> ApertiumPipe | None:
-    global _pipe, _pipe_checked
-    with _pipe_lock:
-        if not _pipe_checked:
-            _pipe_checked = True
-            _pipe = ApertiumPipe.for_pair()
-            if _pipe is not None:
-                atexit.register(_pipe.close)
-        return _pipe if (_pipe is not None and _pipe.usable) else None
+    """The process's one pipeline (not started until its first question), or None when
+    this Apertium cannot run one; like :func:`apertium_available`, decided once."""
+    pipe = ApertiumPipe.for_pair()
+    if pipe is not None:
+        atexit.register(pipe.close)
+    return pipe
 
 
 def _apertium_once(text: str) -> str | None:
@@ -254,7 +248,7 @@ def nynorsk_to_bokmal(text: str, use_apertium: bool = True) -> str:
     if use_apertium and apertium_available():
         pre = _premap(text)
         pipe = _shared_pipe()
-        out = pipe.translate(pre) if pipe is not None else None
+        out = pipe.translate(pre) if pipe is not None else None  # None once it has failed too often
         if out is None:
             out = _apertium_once(pre)
         if out:

@@ -7,7 +7,8 @@ Layout of an index directory::
         manifest.json       format, model, chunker version, per-document hashes, counts
         chunks.jsonl        chunk metadata and text, in vector order
         vectors.faiss       FAISS inner-product index over L2-normalised vectors
-        bm25/               bm25s index over the same chunks
+        bm25/               bm25s index over the same chunks (word stems)
+        ngrams/             bm25s index over the same chunks (character n-grams)
     embed-cache.sqlite      vectors keyed by (model, embedded text): never embed twice
 
 Vectors come from, in order: the embedding cache, the corpus's shipped pack
@@ -48,10 +49,10 @@ from .chunk import CHUNKER_VERSION, Chunk, chunk_document
 from .embed import Embedder
 from .manifest import Corpus, CorpusError, Document
 from .parse import clean
-from .tokenize import tokens
+from .tokenize import grams, tokens
 from .vector_pack import PACK_NAME, read_pack
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: the character n-gram index
 EMBED_BATCH = 16
 KEEP_BUILDS = 2  # the published build and the one before it
 
@@ -107,7 +108,8 @@ class LoadedIndex:
     chunks: list[Chunk]
     vectors: faiss.Index  # chunk with its section path and lead-in
     text_vectors: faiss.Index  # the chunk's text alone
-    bm25: bm25s.BM25
+    bm25: bm25s.BM25  # word stems
+    ngrams: bm25s.BM25  # character n-grams of the same words
     path: Path
 
     @property
@@ -353,9 +355,10 @@ def _write_build(path: Path, chunks: list[Chunk], matrix: np.ndarray, text_matri
         flat = faiss.IndexFlatIP(m.shape[1])
         flat.add(m)
         faiss.write_index(flat, str(path / name))
-    bm25 = bm25s.BM25()
-    bm25.index([tokens(c.embed_text) or ["_"] for c in chunks], show_progress=False)
-    bm25.save(str(path / "bm25"), show_progress=False)
+    for name, analyse in (("bm25", tokens), ("ngrams", grams)):
+        lexical = bm25s.BM25()
+        lexical.index([analyse(c.embed_text) or ["_"] for c in chunks], show_progress=False)
+        lexical.save(str(path / name), show_progress=False)
 
 
 def _interruptible(fn: Callable, *args):
@@ -443,18 +446,19 @@ def load_index(index_dir: Path) -> LoadedIndex:
         vectors = faiss.read_index(str(build / "vectors.faiss"))
         text_vectors = faiss.read_index(str(build / "text_vectors.faiss"))
         bm25 = bm25s.BM25.load(str(build / "bm25"), show_progress=False)
+        ngrams = bm25s.BM25.load(str(build / "ngrams"), show_progress=False)
     except IndexStoreError:
         raise
     except Exception as e:  # noqa: BLE001 - any unreadable file means a corrupt index
         raise IndexCorrupt(f"Indeksen i {build} er skadet ({type(e).__name__}: {e}).") from e
-    n_bm25 = int(bm25.scores["num_docs"]) if "num_docs" in bm25.scores else len(chunks)
-    if not (len(chunks) == vectors.ntotal == text_vectors.ntotal == manifest.get("chunk_count") == n_bm25):
+    n_lex = [int(b.scores["num_docs"]) if "num_docs" in b.scores else len(chunks) for b in (bm25, ngrams)]
+    if not (len(chunks) == vectors.ntotal == text_vectors.ntotal == manifest.get("chunk_count") == n_lex[0] == n_lex[1]):
         raise IndexCorrupt(
             f"Indeksen i {build} er ufullstendig: {len(chunks)} passasjer, "
             f"{vectors.ntotal}/{text_vectors.ntotal} vektorer, "
-            f"{n_bm25} BM25-dokumenter."
+            f"{n_lex[0]}/{n_lex[1]} BM25-dokumenter."
         )
-    return LoadedIndex(manifest=manifest, chunks=chunks, vectors=vectors, text_vectors=text_vectors, bm25=bm25, path=build)
+    return LoadedIndex(manifest=manifest, chunks=chunks, vectors=vectors, text_vectors=text_vectors, bm25=bm25, ngrams=ngrams, path=build)
 
 
 # --- status and verification -------------------------------------------------------

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from index.tokenize import STOPWORDS, tokens
+from .vocabulary import content_words
 
 if TYPE_CHECKING:  # pragma: no cover
     from .search import Analysis, Retriever
@@ -35,17 +35,18 @@ MODEL_PATH = Path(__file__).with_name("decision.json")
 # `long` is reported for evaluation groups, the two "unmatched"/rule signals feed decide().
 FEATURES = (
     "dense1",  # best dense score
-    "margin",  # best minus second-best dense score among the top passages
     "peak",  # best minus the mean of the top 20
-    "bm25",  # log(1 + best raw BM25 score)
-    "overlap",  # share of the dense top 10 that BM25 also ranks top 10
-    "cover3",  # share of the question's content stems in the best of the top 3 passages
-    "unknown",  # share of content words the corpus never uses (0 for English)
+    "bm25",  # log(1 + best raw BM25 score on stems)
+    "ngram",  # best raw BM25 score on character n-grams, per n-gram of the question
+    "overlap",  # share of the dense top 10 that BM25 on stems also ranks top 10
+    "overlap_ng",  # share of the dense top 10 that BM25 on n-grams also ranks top 10
+    "unknown",  # share of content words the corpus never uses, even in compounds (0 for English)
     "lang_en",
     "other_party",  # the question names another party
     "long",  # a long message whose question part was searched too
     "year_missing",  # the question names a year that none of the top 3 passages mentions
     "now_ref",  # the question asks about today, last year, this campaign: current events
+    "person",  # asks who won, leads or became something: the documents are policy, not people
     "other_party_unmatched",  # names another party that none of the top 3 passages mentions
     "number_missing",  # asks for a quantity, and none of the top 3 passages has a number
 )
@@ -57,32 +58,32 @@ _NOW = re.compile(
     re.IGNORECASE,
 )
 
+# "Who won / who is the leader / who became director": the documents are policy, not people.
+_PERSON = re.compile(
+    r"\b(?:hvem|kven|who)\s+(?:\w+\s+){0,2}?(?:(?:vant|vann|won)\b|(?:er|ble|blir|vart|vert|var|is|was|became|will)\b.*"
+    r"(?:leder|leiar|sjef|direktør|ordfører|ordførar|kandidat|minister|president|valgt|leader|elected|candidate|mayor))",
+    re.IGNORECASE,
+)
 _OTHER_PARTY = re.compile(
     r"\b(høyre|frp|fremskrittspartiet|sv|sosialistisk venstreparti|krf|kristelig folkeparti|venstre|mdg|"
     r"miljøpartiet de grønne|rødt|senterpartiet|sp|pasientfokus|inp|the conservatives|conservative party|"
     r"progress party|socialist left|christian democrats|centre party|liberal party|green party|red party)\b",
     re.IGNORECASE,
 )
-_CONTENT = re.compile(r"[^\W\d_]{3,}")
 
 
-def content_stems(text: str) -> list[str]:
-    return [t for t in tokens(text) if len(t) >= 3]
-
-
-def signals(a: "Analysis", r: "Retriever", lex_top: float) -> dict[str, float]:
+def signals(a: "Analysis", r: "Retriever") -> dict[str, float]:
     p = a.plan
     top = [i for i, _ in a.order[:20]]
     d = [a.dense[i] for i in top] or [0.0]
     d_sorted = sorted(d, reverse=True)
     lex_rank = sorted(a.lexical, key=lambda i: -a.lexical[i])[:10]
+    ngram_rank = sorted(a.ngram, key=lambda i: -a.ngram[i])[:10]
     dense_top10 = sorted(a.dense, key=lambda i: -a.dense[i])[:10]
-    q = set(content_stems(p.core))
-    cover = [len(q & r.chunk_stems(i)) / len(q) if q else 0.0 for i in top[:3]]
-    words = [w for w in _CONTENT.findall(p.core.lower()) if w not in STOPWORDS and len(w) >= 5]
+    words = content_words(p.core)
     unknown = 0.0
     if p.lang != "en" and words:
-        unknown = len([w for w in r.unknown_words(p.core) if len(w) >= 5]) / len(words)
+        unknown = len(r.unknown_words(p.core)) / len(words)
     years = set(_YEAR.findall(p.bokmal))
     top_text = " ".join(r.chunks[i].embed_text for i in top[:3])
     parties = {m.lower() for m in _OTHER_PARTY.findall(p.bokmal)}
@@ -92,12 +93,13 @@ def signals(a: "Analysis", r: "Retriever", lex_top: float) -> dict[str, float]:
         "other_party_unmatched": float(bool(parties) and not any(re.search(rf"\b{re.escape(x)}\b", top_lower) for x in parties)),
         "year_missing": float(bool(years) and not any(y in top_text for y in years)),
         "now_ref": float(bool(_NOW.search(p.bokmal))),
+        "person": float(bool(_PERSON.search(p.text) or _PERSON.search(p.bokmal))),
         "dense1": d_sorted[0],
-        "margin": d_sorted[0] - (d_sorted[1] if len(d_sorted) > 1 else d_sorted[0]),
         "peak": d_sorted[0] - sum(d) / len(d),
-        "bm25": math.log1p(lex_top),
+        "bm25": math.log1p(a.lexical_top),
+        "ngram": a.ngram_top,
         "overlap": len(set(dense_top10) & set(lex_rank)) / 10,
-        "cover3": max(cover, default=0.0),
+        "overlap_ng": len(set(dense_top10) & set(ngram_rank)) / 10,
         "unknown": unknown,
         "lang_en": float(p.lang == "en"),
         "other_party": float(bool(parties)),
@@ -122,6 +124,7 @@ class DecisionModel:
     t_none: float
     t_high: float
     note: str = ""
+    fitted_on: str = ""  # evaluate.items_digest of the set it was fitted on
 
     def probability(self, s: dict[str, float]) -> float:
         z = self.intercept
@@ -157,6 +160,7 @@ class DecisionModel:
             "t_none": self.t_none,
             "t_high": self.t_high,
             "note": self.note,
+            "fitted_on": self.fitted_on,
         }
 
     @classmethod
@@ -170,6 +174,7 @@ class DecisionModel:
             t_none=float(d["t_none"]),
             t_high=float(d["t_high"]),
             note=d.get("note", ""),
+            fitted_on=d.get("fitted_on", ""),
         )
 
     @classmethod

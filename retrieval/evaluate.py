@@ -12,6 +12,7 @@ The decision is fitted on this very set, so its figures are also given cross-val
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections import defaultdict
@@ -53,6 +54,13 @@ def load_items(path: Path) -> list[dict]:
     return items
 
 
+def items_digest(items: list[dict]) -> str:
+    """Identifies an evaluation set by its questions and answers (not its file name), so
+    the report can tell whether the shipped decision was fitted on it."""
+    key = json.dumps(sorted((it["id"], it["question"], it["gold"]) for it in items), ensure_ascii=False)
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
 def _metrics(ranks: list[int | None]) -> dict:
     n = len(ranks) or 1
     out = {f"recall@{k}": sum(1 for r in ranks if r is not None and r < k) / n for k in KS}
@@ -80,10 +88,12 @@ def evaluate(retriever: Retriever, items: list[dict], cross_validate: bool = Tru
     shipped = {r.id: calibrate.outcome(retriever.decision, r) for r in rows}
     report = {
         "items": len(items),
+        "digest": items_digest(items),
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
         "methods": {m: _metrics(ranks[m]) for m in METHODS},
-        "decision_fitted_on_this_set": calibrate.summarise(rows, [shipped]),
+        "shipped_decision": calibrate.summarise(rows, [shipped]),
+        "shipped_decision_fitted_here": retriever.decision.fitted_on == items_digest(items),
         "seconds": 0.0,
         "per_item": [
             {"id": r.id, "question": it["question"], "lang": r.lang, "type": r.type, "rank": r.rank, "outcome": shipped[r.id],
@@ -114,6 +124,7 @@ def fit_decision(report: dict, path: Path | None = None) -> Path:
 
     model = calibrate.fit(report["rows"])
     model.note = f"fitted on {report['items']} items by `policybot eval --fit`"
+    model.fitted_on = report["digest"]
     target = Path(path or MODEL_PATH)
     model.save(target)
     return target
@@ -155,7 +166,12 @@ def format_report(report: dict, show_failures: bool = False) -> str:
         lines += _decision_lines("Besvart (det brukeren ser), kryssvalidert (5 deler × 5 stokkinger):", report["cross_validated"])
     elif "cross_validated_error" in report:
         lines.append(f"(Ingen kryssvalidering: {report['cross_validated_error']})")
-    lines += [""] + _decision_lines("Besvart med den medfølgende avgjørelsen (tilpasset på dette settet, optimistisk):", report["decision_fitted_on_this_set"])
+    where = (
+        "tilpasset på nettopp dette settet, optimistisk"
+        if report["shipped_decision_fitted_here"]
+        else "tilpasset på andre spørsmål: disse er usett"
+    )
+    lines += [""] + _decision_lines(f"Besvart med den medfølgende avgjørelsen ({where}):", report["shipped_decision"])
     lines.append(f"\nTid: {report['seconds']} s")
     if show_failures:
         fails = [r for r in report["per_item"] if r["type"] != "none" and (r["rank"] is None or r["rank"] >= 5 or r["outcome"] == "none")]

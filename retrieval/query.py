@@ -81,9 +81,10 @@ class QueryPlan:
 
     @property
     def dense_texts(self) -> list[str]:
-        """Distinct texts to embed: the question as asked, in Bokmål, expanded, focus."""
+        """Distinct texts to embed: the question as asked, in Bokmål, and the question part
+        of a long message. (The glossary's words are matched lexically, not embedded.)"""
         out: list[str] = []
-        for t in (self.text, self.bokmal, self.expanded, self.focus):
+        for t in (self.text, self.bokmal, self.focus):
             if t and t not in out:
                 out.append(t)
         return out

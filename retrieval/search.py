@@ -8,10 +8,13 @@ The pipeline, chosen by measurement on the development set (docs/retrieval.md):
    Bokmål; find the question in a long message; add the glossary's document words.
 2. Dense: every text of the plan is embedded (one model call); a chunk's score for one
    text is the mean of its two views (with and without section path and lead-in). The
-   texts of the question (as asked, in Bokmål, expanded, and the question part of a long
-   message) count by their best.
-3. BM25 (Norwegian stems) on the expanded Bokmål question, divided by its best score, is
-   added with weight ``bm25_weight``.
+   texts of the question (as asked, in Bokmål, and the question part of a long message)
+   count by their best. The glossary's words feed only the lexical scores: embedded with
+   the question they pulled unseen questions towards the glossary's own passages.
+3. Two lexical scores on the expanded Bokmål question, each divided by its best: BM25 on
+   Norwegian stems (weight ``bm25_weight``) and BM25 on character n-grams (weight
+   ``ngram_weight``), which matches the parts of compounds ("bruktmarkedet" and
+   "brukthandel") that stems cannot.
 4. Passages with identical text are merged; filters restrict the candidates; passages
    scoring more than ``relative_cutoff`` below the best are dropped.
 5. The decision (:mod:`retrieval.decision`): a small fitted model over several signals
@@ -31,13 +34,15 @@ from index.chunk import Chunk
 from index.embed import Embedder
 from index.parse import sentence_spans
 from index.store import LoadedIndex, load_index
-from index.tokenize import STOPWORDS, tokens
+from index.tokenize import STOPWORDS, grams, tokens
 
+from . import language
 from .decision import DecisionModel, Verdict, signals
 from .models import DocInfo, Filters, Hit, SearchResult
 from .hedges import Hedges
 from .query import MAX_QUERY_CHARS, Glossary, QueryPlan, plan
 from .sections import SectionTree, build_trees
+from .vocabulary import Vocabulary, content_words
 
 _WORD = re.compile(r"[^\W\d_]{5,}")
 QUERY_CACHE_SIZE = 4096
@@ -55,9 +60,10 @@ class ModelMismatch(RetrieverError):
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    candidates: int = 200  # best dense scores considered, besides BM25's
-    bm25_candidates: int = 200
-    bm25_weight: float = 0.03
+    candidates: int = 200  # best dense scores considered, besides the lexical ones
+    bm25_candidates: int = 200  # best of each lexical score considered
+    bm25_weight: float = 0.02
+    ngram_weight: float = 0.02
     near_misses: int = 3
     relative_cutoff: float = 0.05  # drop hits scoring this far below the best (tail noise)
     use_glossary: bool = True
@@ -72,7 +78,10 @@ class Analysis:
     plan: QueryPlan
     order: list[tuple[int, float]]  # (chunk index, fused score), best first
     dense: dict[int, float]
-    lexical: dict[int, float]
+    lexical: dict[int, float]  # BM25 on stems, divided by its best
+    ngram: dict[int, float] = field(default_factory=dict)  # BM25 on character n-grams, divided by its best
+    lexical_top: float = 0.0  # the best raw BM25 score on stems
+    ngram_top: float = 0.0  # the best raw BM25 score on n-grams, per n-gram of the question
     signals: dict[str, float] = field(default_factory=dict)
     verdict: Verdict | None = None
 
@@ -113,7 +122,8 @@ class Retriever:
         }
         self._doc_of = [self.docs[c.doc_id] for c in self.chunks]
         self._vocab = set(index.bm25.vocab_dict)
-        self._chunk_stems = [frozenset(tokens(c.embed_text)) for c in self.chunks]
+        self._gram_vocab = set(index.ngrams.vocab_dict)
+        self.vocabulary = Vocabulary((c.embed_text for c in self.chunks), self._vocab)
         # chunks whose text repeats an earlier chunk's (merged in results)
         first: dict[str, int] = {}
         self._canonical = np.arange(n)
@@ -129,6 +139,7 @@ class Retriever:
             self._by_doc.setdefault(c.doc_id, []).append(i)
         self._sections: dict[str, SectionTree] | None = None
         self.hedges = Hedges()
+        language.warm_up()
 
     @classmethod
     def open(cls, index_dir: Path, embedder: Embedder, glossary_path: Path | None = None, config: RetrievalConfig | None = None) -> "Retriever":
@@ -178,11 +189,17 @@ class Retriever:
     # --- scoring -------------------------------------------------------------------------
 
     def _bm25(self, text: str) -> tuple[dict[int, float], float]:
-        """BM25 scores divided by the best, and the best raw score."""
-        toks = [t for t in tokens(text) if t in self._vocab]
+        """BM25 on stems: scores divided by the best, and the best raw score."""
+        return self._lexical(self.index.bm25, [t for t in tokens(text) if t in self._vocab])
+
+    def _ngrams(self, text: str) -> tuple[dict[int, float], float]:
+        """BM25 on character n-grams: scores divided by the best, and the best raw score."""
+        return self._lexical(self.index.ngrams, [g for g in grams(text) if g in self._gram_vocab])
+
+    def _lexical(self, index, toks: list[str]) -> tuple[dict[int, float], float]:
         if not toks:
             return {}, 0.0
-        scores = self.index.bm25.get_scores(toks)
+        scores = index.get_scores(toks)
         top = float(scores.max())
         if top <= 0:
             return {}, 0.0
@@ -193,15 +210,21 @@ class Retriever:
     def analyse(self, query: str, filters: Filters | None = None, use_glossary: bool | None = None) -> Analysis:
         c = self.config
         p = plan(query, self.glossary, c.use_glossary if use_glossary is None else use_glossary, c.use_apertium, c.max_query_chars, self._known_word)
-        whole = [t for t in (p.text, p.bokmal, p.expanded) if t]
-        whole = list(dict.fromkeys(whole))
-        if not whole:
+        texts = p.dense_texts
+        if not texts:
             return Analysis(p, [], {}, {})
-        texts = whole + ([p.focus] if p.focus and p.focus not in whole else [])
+        whole = [t for t in (p.text, p.bokmal) if t]
+        whole = list(dict.fromkeys(whole))
         vectors = self._embed(texts)
-        lexical, lex_top = self._bm25(p.expanded)
+        # the lexical query: the question in Bokmål, the glossary's words, and the parts of
+        # compounds the documents only use as parts ("bruktmarkedet": "brukt", "markedet";
+        # not of words the glossary already bridges, "turistskatt": "besøksbidrag")
+        parts = [part for w in content_words(p.bokmal) if not self.glossary.expansions(w) for part in self.vocabulary.split(w)]
+        lex_text = " ".join([p.expanded, *parts])
+        lexical, lex_top = self._bm25(lex_text)
+        ngram, ngram_top = self._ngrams(lex_text)
         # Every chunk's score (a few thousand dot products: well under a millisecond); the
-        # candidates are its best, and BM25's.
+        # candidates are its best, and the lexical scores' best.
         q = np.stack(vectors).T
         every = (self._ctx @ q + self._txt @ q) / 2
         full = every[:, : len(whole)].max(axis=1)
@@ -212,16 +235,20 @@ class Retriever:
             cand = [i for i in range(len(self.chunks)) if filters.allows(self.chunks[i], self._doc_of[i])]
         else:
             k = min(c.candidates, len(full))
-            cand = sorted(set(np.argpartition(-full, k - 1)[:k].tolist()) | set(lexical))
+            cand = sorted(set(np.argpartition(-full, k - 1)[:k].tolist()) | set(lexical) | set(ngram))
         if not cand:
             return Analysis(p, [], {}, {}, signals={}, verdict=None)
         idx = np.array(cand, dtype=np.int64)
         dense = full[idx]
-        fused = dense + c.bm25_weight * np.array([lexical.get(i, 0.0) for i in cand])
+        fused = (
+            dense
+            + c.bm25_weight * np.array([lexical.get(i, 0.0) for i in cand])
+            + c.ngram_weight * np.array([ngram.get(i, 0.0) for i in cand])
+        )
         order = sorted(zip(cand, fused.tolist()), key=lambda kv: -kv[1])
         dense_map = dict(zip(cand, dense.tolist()))
-        a = Analysis(p, order, dense_map, lexical)
-        a.signals = signals(a, self, lex_top)
+        a = Analysis(p, order, dense_map, lexical, ngram, lex_top, ngram_top / max(1, len(grams(lex_text))))
+        a.signals = signals(a, self)
         a.verdict = self.decision.decide(a.signals)
         return a
 
@@ -267,37 +294,15 @@ class Retriever:
         return SearchResult(query=query, abstained=False, hits=hits, confidence=confidence or "high", language=a.plan.lang, signals=a.signals)
 
     def unknown_words(self, text: str) -> list[str]:
-        """Content words of a (Bokmål) question that the corpus never uses and the glossary
-        does not know: a sign that the question is about something else."""
-        out = []
-        for w in _WORD.findall(text.lower()):
-            if w in STOPWORDS or self.glossary.expansions(w):
-                continue
-            stems = tokens(w)
-            if stems and all(s not in self._vocab for s in stems) and not self._compound_known(w):
-                out.append(w)
-        return out
-
-    def _compound_known(self, word: str) -> bool:
-        """A compound whose parts the corpus uses ("stivkrampe|sprøyte", "politi|s|tasjon")
-        is not an unknown word."""
-        for cut in range(5, len(word) - 4):
-            head, tail = word[:cut], word[cut:]
-            heads = [head] + ([head[:-1]] if head[-1] in "se" and len(head) > 4 else [])
-            if any(self._known(h) for h in heads) and self._known(tail):
-                return True
-        return False
+        """Content words of a (Bokmål) question that the corpus never uses, not even inside a
+        compound, and the glossary does not know: a sign that the question is about
+        something else."""
+        return [w for w in self.vocabulary.unknown(text) if not self.glossary.expansions(w)]
 
     def _known_word(self, word: str) -> bool:
-        """A stop word, or a word whose stems the documents use."""
-        return word in STOPWORDS or self._known(word)
-
-    def _known(self, part: str) -> bool:
-        stems = tokens(part)
-        return bool(stems) and all(s in self._vocab for s in stems)
-
-    def chunk_stems(self, i: int) -> frozenset[str]:
-        return self._chunk_stems[i]
+        """A stop word, or a word whose stems the documents use (decides whether a Nynorsk
+        question needs Apertium)."""
+        return word in STOPWORDS or self.vocabulary.uses(word)
 
     def hit_at(self, i: int, qtok: set[str] | None = None) -> Hit:
         """The chunk at position ``i`` as a hit (for browsing, not a search)."""

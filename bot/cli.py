@@ -13,12 +13,7 @@ Global options (before the subcommand) override the POLICYBOT_* settings.
 """
 from __future__ import annotations
 
-import os
-
-# One BLAS thread: the model already spreads each call over both cores with OpenMP, and a
-# second thread pool fighting it for the cores doubled search latency (docs/benchmarks.md).
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
+import index.threads  # noqa: F401 - thread settings, before numpy and the model load
 import json
 import logging
 import sys

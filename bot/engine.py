@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from retrieval.models import DocInfo, Hit, SearchResult
@@ -79,12 +80,23 @@ class Engine:
         salt: bytes,
         per_page: int = 3,
         rate_limit_per_minute: int = 20,
+        search_threads: int = 32,
     ) -> None:
         self._retriever = retriever
         self.store = store
         self._salt = salt
         self.per_page = per_page
         self.rate_limit_per_minute = rate_limit_per_minute
+        # Searches wait on the model most of the time, and the questions waiting together
+        # share one model call (index.embed.BatchingEmbedder): a pool of their own, wider
+        # than asyncio's default (cores + 4), lets a burst fill the batches.
+        self._searches = ThreadPoolExecutor(max_workers=search_threads, thread_name_prefix="search")
+
+    def close(self) -> None:
+        self._searches.shutdown(wait=False, cancel_futures=True)
+
+    async def _in_pool(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._searches, fn, *args)
 
     # --- the index, swappable without a restart ------------------------------------------------
 
@@ -207,7 +219,7 @@ class Engine:
 
     async def _search(self, question: str, prefs: Prefs, k: int) -> SearchResult:
         r = self._retriever
-        return await asyncio.to_thread(r.search, question, k, prefs.filters())
+        return await self._in_pool(r.search, question, k, prefs.filters())
 
     async def ask(self, question: str, user: str = "", source: str = "chat") -> View:
         q = " ".join(question.split())
@@ -288,7 +300,7 @@ class Engine:
         q = " ".join(query.split())[: self.max_question_chars]
         if len(q) < 3:
             return []
-        result = await asyncio.to_thread(self._retriever.search, q, limit)
+        result = await self._in_pool(self._retriever.search, q, limit)
         items = []
         for n, h in enumerate([] if result.abstained else result.hits, 1):
             title = h.doc.title + (" · " + h.chunk.section[-1] if h.chunk.section else "")

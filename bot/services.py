@@ -59,6 +59,7 @@ class Services:
 
     async def close(self) -> None:
         await self.store.close()
+        self.engine.close()
 
     async def reload(self) -> tuple[str, str]:
         """Load the published index, serve it, and tell every replica (the store records
@@ -95,5 +96,10 @@ def build_services(settings: Settings, retriever: Retriever | None = None, batch
         translate.warm()
     store = build_store(settings)
     salt = load_salt(settings.data_dir, settings.user_salt.get_secret_value() if settings.user_salt else None)
-    engine = Engine(retriever, store, salt, per_page=settings.results_per_page, rate_limit_per_minute=settings.rate_limit_per_minute)
+    engine = Engine(
+        retriever, store, salt,
+        per_page=settings.results_per_page,
+        rate_limit_per_minute=settings.rate_limit_per_minute,
+        search_threads=settings.search_threads,
+    )
     return Services(settings, engine, store)

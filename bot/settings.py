@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     # answers
     results_per_page: int = Field(3, ge=1, le=10)
     max_question_chars: int = Field(1000, ge=50, le=4000, description="longer questions are searched on their first N characters")
+    search_threads: int = Field(32, ge=1, le=256, description="searches run at once; those waiting for the model share one model call")
 
     # conversation state and privacy
     database_url: SecretStr | None = Field(None, description="postgresql://… to share state between replicas; default SQLite in DATA_DIR")
@@ -39,7 +40,7 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org/bot"
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     rate_limit_per_minute: int = Field(20, ge=1)
-    concurrent_updates: int = Field(16, ge=1, le=256)
+    concurrent_updates: int = Field(64, ge=1, le=256, description="updates processed at once; questions in flight together share model calls")
     telegram_rate_limiter: bool = Field(True, description="respect Telegram's ~30 messages/s; off only for benchmarks against a stand-in")
     user_salt: SecretStr | None = Field(None, description="salt for pseudonymous user ids; default: random, in DATA_DIR/salt")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from . import language, question, translate
@@ -59,8 +60,11 @@ class Glossary:
         return cls(entries)
 
     def expansions(self, query: str) -> list[str]:
-        q = query.lower()
-        return [e.add for e in self.entries if any(p.search(q) for p in e.patterns)]
+        return list(self._expansions(query.lower()))
+
+    @lru_cache(maxsize=20_000)  # noqa: B019 - entries never change after loading
+    def _expansions(self, q: str) -> tuple[str, ...]:
+        return tuple(e.add for e in self.entries if any(p.search(q) for p in e.patterns))
 
     def expand(self, query: str) -> str:
         """The query followed by the glossary words it triggers (or the query unchanged)."""
@@ -81,13 +85,11 @@ class QueryPlan:
 
     @property
     def dense_texts(self) -> list[str]:
-        """Distinct texts to embed: the question as asked, in Bokmål, and the question part
-        of a long message. (The glossary's words are matched lexically, not embedded.)"""
-        out: list[str] = []
-        for t in (self.text, self.bokmal, self.focus):
-            if t and t not in out:
-                out.append(t)
-        return out
+        """Distinct texts to embed: the question as asked and the question part of a long
+        message. The model reads Nynorsk as well as the Bokmål translation (the same R@5
+        on 21 Nynorsk questions, better MRR), so the translation and the glossary's words
+        feed only the lexical scores, and a question costs one model text."""
+        return [self.text] + ([self.focus] if self.focus and self.focus != self.text else [])
 
     @property
     def core(self) -> str:

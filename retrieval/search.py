@@ -6,11 +6,11 @@ The pipeline, chosen by measurement on the development set (docs/retrieval.md):
 
 1. :func:`retrieval.query.plan`: normalise; detect the language and translate Nynorsk to
    Bokmål; find the question in a long message; add the glossary's document words.
-2. Dense: every text of the plan is embedded (one model call); a chunk's score for one
-   text is the mean of its two views (with and without section path and lead-in). The
-   texts of the question (as asked, in Bokmål, and the question part of a long message)
-   count by their best. The glossary's words feed only the lexical scores: embedded with
-   the question they pulled unseen questions towards the glossary's own passages.
+2. Dense: the question as asked (and the question part of a long message) is embedded in
+   one model call; a chunk's score for one text is the mean of its two views (with and
+   without section path and lead-in), the best over the texts. The Bokmål translation and
+   the glossary's words feed only the lexical scores: embedded with the question, the
+   glossary's words pulled unseen questions towards the glossary's own passages.
 3. Two lexical scores on the expanded Bokmål question, each divided by its best: BM25 on
    Norwegian stems (weight ``bm25_weight``) and BM25 on character n-grams (weight
    ``ngram_weight``), which matches the parts of compounds ("bruktmarkedet" and
@@ -211,10 +211,8 @@ class Retriever:
         c = self.config
         p = plan(query, self.glossary, c.use_glossary if use_glossary is None else use_glossary, c.use_apertium, c.max_query_chars, self._known_word)
         texts = p.dense_texts
-        if not texts:
+        if not p.text:
             return Analysis(p, [], {}, {})
-        whole = [t for t in (p.text, p.bokmal) if t]
-        whole = list(dict.fromkeys(whole))
         vectors = self._embed(texts)
         # the lexical query: the question in Bokmål, the glossary's words, and the parts of
         # compounds the documents only use as parts ("bruktmarkedet": "brukt", "markedet";
@@ -227,10 +225,8 @@ class Retriever:
         # candidates are its best, and the lexical scores' best.
         q = np.stack(vectors).T
         every = (self._ctx @ q + self._txt @ q) / 2
-        full = every[:, : len(whole)].max(axis=1)
-        if p.focus:
-            # long message: a passage counts by the better of the whole and the question
-            full = np.maximum(full, every[:, texts.index(p.focus)])
+        # a long message: a passage counts by the better of the whole and the question part
+        full = every.max(axis=1)
         if filters is not None and filters.active:
             cand = [i for i in range(len(self.chunks)) if filters.allows(self.chunks[i], self._doc_of[i])]
         else:

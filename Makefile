@@ -44,8 +44,10 @@ run: setup
 test: setup-dev
 	$(BIN)/python -m pytest -q
 
+# dev set (the decision cross-validated), then the held-out questions nothing is fitted on
 eval: setup-dev
 	$(BIN)/policybot eval tests/data/dev.jsonl --out docs/eval-latest.json
+	$(BIN)/policybot eval tests/data/holdout.jsonl --no-cv --out docs/eval-holdout.json
 
 bench: setup-dev
 	$(BIN)/python benchmarks/bench_index.py

@@ -2,8 +2,10 @@
 
 Uncached: every question's texts are embedded afresh (the query-vector cache is emptied
 before each search; Nynorsk translations stay cached, as in a running bot after the first
-time). Cached: the same questions again, their vectors in the cache (a campaign's repeated
-questions). Also: what part of an uncached search is the model.
+time), reported for all questions and separately for short questions and long messages
+(120+ characters), whose cost grows with their length. Cached: the same questions again,
+their vectors in the cache (a campaign's repeated questions). Also: what part of an
+uncached search is the model.
 
     .venv/bin/python benchmarks/bench_search.py [--index-dir .policybot/index] [--out docs/bench-search.json]
 """
@@ -80,10 +82,17 @@ def main() -> None:
         t = time.perf_counter()
         retriever.search(q, k=5)
         uncached.append((time.perf_counter() - t) * 1000)
+    from retrieval.question import LONG
+
+    short = [ms for q, ms in zip(questions, uncached) if len(q) < LONG]
+    long_ = [ms for q, ms in zip(questions, uncached) if len(q) >= LONG]
     result = {
         "questions": len(questions),
         "gap_s": args.gap,
         "uncached": summary(uncached),
+        # a message of 120+ characters embeds the whole and its question part: 60-150 tokens
+        "uncached_short_questions": summary(short),
+        "uncached_long_messages": summary(long_),
         "cached": summary(cached),
         "embedding_only": summary(embed_only),
         "load_s": round(load_s, 2),

@@ -153,7 +153,7 @@ def format_report(report: dict, show_failures: bool = False) -> str:
     lines = [
         f"{report['items']} spørsmål: {report['answerable']} med svar, {report['unanswerable']} uten svar i dokumentene",
         "",
-        "Rangering (uten «ikke dekket»-avgjørelsen; hybrid: dense + BM25 uten glossar; final: hele løsningen):",
+        "Rangering (uten «ikke dekket»-avgjørelsen; hybrid: dense + BM25 på stammer og n-gram, uten glossar; final: hele løsningen):",
         f"{'metode':<8} {'R@1':>6} {'R@3':>6} {'R@5':>6} {'R@10':>6} {'MRR@10':>7}",
     ]
     for m, v in report["methods"].items():

@@ -66,11 +66,6 @@ class Glossary:
     def _expansions(self, q: str) -> tuple[str, ...]:
         return tuple(e.add for e in self.entries if any(p.search(q) for p in e.patterns))
 
-    def expand(self, query: str) -> str:
-        """The query followed by the glossary words it triggers (or the query unchanged)."""
-        adds = self.expansions(query)
-        return f"{query} ({'; '.join(adds)})" if adds else query
-
 
 @dataclass(frozen=True)
 class QueryPlan:

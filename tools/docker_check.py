@@ -2,10 +2,12 @@
 
 Builds with tools/docker-base-image.sh (which makes a local python:3.11-slim where Docker
 Hub is unreachable), then checks that:
-  1. a question piped to `docker run -i` is answered (the terminal chat, no token);
+  1. questions piped to `docker run -i` are answered, in Bokmål, Nynorsk and English (the
+     terminal chat, no token);
   2. in webhook mode with a token (against the stand-in Bot API on 127.0.0.1, host
      network) the container's HEALTHCHECK turns healthy, and it runs as a non-root user;
-  3. the glossary, the hedge list, the shipped vectors and Apertium are in the image;
+  3. the glossary, the hedge list, the shipped vectors, Apertium and the language
+     classifier are in the image;
 and prints the image size. Exits non-zero on the first failure.
 """
 from __future__ import annotations
@@ -85,14 +87,18 @@ def main() -> None:
     t = time.monotonic()
     run("bash", str(ROOT / "tools/docker-base-image.sh"), str(ROOT), TAG)
     ok(f"image {TAG} built in {time.monotonic() - t:.0f} s")
-    out = run("docker", "run", "-i", "--rm", TAG, input="Vil Ap fjerne kontantstøtten?\nKva meiner Ap om kontantstøtta?\n", timeout=300)
-    if "fjerne kontantstøtten og bruke pengene på billigere barnehage" not in out.stdout:
-        raise SystemExit(f"FAILED: no answer\n{out.stdout[-1500:]}\n{out.stderr[-1500:]}")
-    ok("a question piped to `docker run -i` is answered (Bokmål and Nynorsk)")
+    questions = "Vil Ap fjerne kontantstøtten?\nKva meiner Ap om kontantstøtta?\nWill Labour train more midwives?\n"
+    out = run("docker", "run", "-i", "--rm", TAG, input=questions, timeout=300)
+    for passage in ("fjerne kontantstøtten og bruke pengene på billigere barnehage", "utdanne flere jordmødre"):
+        if passage not in out.stdout:
+            raise SystemExit(f"FAILED: no answer with «{passage}»\n{out.stdout[-1500:]}\n{out.stderr[-1500:]}")
+    ok("questions piped to `docker run -i` are answered (Bokmål, Nynorsk, English)")
     probe = (
         "import corpus, json, retrieval.translate as t;"
         "d = corpus.BUILTIN_DIR;"
-        "print(json.dumps({f: (d / f).is_file() for f in ('glossary.toml', 'hedges.toml', 'embeddings.npz')} | {'apertium': t.apertium_available()}))"
+        "from retrieval import language;"
+        "print(json.dumps({f: (d / f).is_file() for f in ('glossary.toml', 'hedges.toml', 'embeddings.npz')}"
+        " | {'apertium': t.apertium_available(), 'py3langid': language._classifier() is not None}))"
     )
     found = json.loads(run("docker", "run", "--rm", "--entrypoint", "python", TAG, "-c", probe).stdout)
     if not all(found.values()):

@@ -129,12 +129,16 @@ def _services(s: Settings):
 
 
 def ensure_index(s: Settings) -> None:
-    """Build the index first when there is none (the run command's first start). With the
-    built-in corpus this only assembles the shipped vectors: a few seconds."""
-    from index.store import current_build
+    """Build the index first when there is none (the run command's first start), or when
+    the published one was built by an older version of the bot (after an upgrade). Vectors
+    come from the cache and the shipped pack, so this takes seconds."""
+    from index.store import FORMAT_VERSION, current_build, published_format
 
     if current_build(s.resolved_index_dir) is None:
         typer.echo("Fant ingen indeks: bygger den først …", err=True)
+        _build(s, force=False)
+    elif published_format(s.resolved_index_dir) != FORMAT_VERSION:
+        typer.echo("Indeksen er bygd av en eldre versjon av boten: bygger den på nytt …", err=True)
         _build(s, force=False)
 
 

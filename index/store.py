@@ -181,6 +181,13 @@ def current_build(index_dir: Path) -> Path | None:
     return path if name and path.is_dir() else None
 
 
+def published_format(index_dir: Path) -> int | None:
+    """The format version of the published build (None when there is none or it cannot be
+    read): a build of an older format is rebuilt, never served."""
+    manifest = _read_manifest(current_build(Path(index_dir)))
+    return manifest.get("format_version") if manifest else None
+
+
 def _read_manifest(build: Path | None) -> dict | None:
     if build is None:
         return None

@@ -36,3 +36,24 @@ def test_chat_answers_questions_from_a_pipe(built_index, tmp_path):
     assert "Fjerne kontantstøtten og andre hindre" in text
     assert "kjenner jeg ikke" in text
     assert "lokal chat" in out.stderr  # no token: start fell back to the terminal chat
+
+
+def test_start_rebuilds_an_index_of_an_older_format(tmp_path, corpus, embedder):
+    """After an upgrade the published index has the old format: start rebuilds it (from the
+    shipped vectors, seconds) instead of refusing to answer."""
+    import json
+
+    from index.store import FORMAT_VERSION, build_index, current_build
+
+    index_dir = tmp_path / "index"
+    build_index(corpus, index_dir, embedder)
+    manifest_path = current_build(index_dir) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["format_version"] = FORMAT_VERSION - 1
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    env = {**os.environ, "POLICYBOT_INDEX_DIR": str(index_dir), "POLICYBOT_DATA_DIR": str(tmp_path / "data")}
+    env.pop("POLICYBOT_TELEGRAM_TOKEN", None)
+    out = subprocess.run([sys.executable, "-m", "bot.cli", "start"], input="Vil Ap fjerne kontantstøtten?\n", capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "eldre versjon" in out.stderr
+    assert "fjerne kontantstøtten og bruke pengene på billigere barnehage" in out.stdout

@@ -86,14 +86,15 @@ def evaluate(retriever: Retriever, items: list[dict], cross_validate: bool = Tru
     by_id = {r.id: r for r in rows}
     ranks["final"] = [by_id[it["id"]].rank for it in answerable]
     shipped = {r.id: calibrate.outcome(retriever.decision, r) for r in rows}
+    digest = items_digest(items)
     report = {
         "items": len(items),
-        "digest": items_digest(items),
+        "digest": digest,
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
         "methods": {m: _metrics(ranks[m]) for m in METHODS},
         "shipped_decision": calibrate.summarise(rows, [shipped]),
-        "shipped_decision_fitted_here": retriever.decision.fitted_on == items_digest(items),
+        "shipped_decision_fitted_here": retriever.decision.fitted_on == digest,
         "seconds": 0.0,
         "per_item": [
             {"id": r.id, "question": it["question"], "lang": r.lang, "type": r.type, "rank": r.rank, "outcome": shipped[r.id],

@@ -62,14 +62,12 @@ EN_PROBABILITY = 0.75  # the classifier's share for English above which a questi
 def _classifier():
     """py3langid's model, restricted to the languages we tell apart (loaded once, ~0.6 s)."""
     try:
-        import py3langid
         from py3langid.langid import MODEL_FILE, LanguageIdentifier
     except ImportError:  # pragma: no cover - a broken install
         log.warning("py3langid mangler: engelsk gjenkjennes bare på funksjonsord")
         return None
     ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     ident.set_languages(["no", "nn", "da", "sv", "en"])
-    del py3langid
     return ident
 
 

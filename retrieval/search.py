@@ -193,8 +193,11 @@ class Retriever:
         return self._lexical(self.index.bm25, [t for t in tokens(text) if t in self._vocab])
 
     def _ngrams(self, text: str) -> tuple[dict[int, float], float]:
-        """BM25 on character n-grams: scores divided by the best, and the best raw score."""
-        return self._lexical(self.index.ngrams, [g for g in grams(text) if g in self._gram_vocab])
+        """BM25 on character n-grams: scores divided by the best, and the best raw score per
+        n-gram of the text (a long question has more n-grams to add up)."""
+        all_grams = grams(text)
+        scores, top = self._lexical(self.index.ngrams, [g for g in all_grams if g in self._gram_vocab])
+        return scores, top / max(1, len(all_grams))
 
     def _lexical(self, index, toks: list[str]) -> tuple[dict[int, float], float]:
         if not toks:
@@ -243,7 +246,7 @@ class Retriever:
         )
         order = sorted(zip(cand, fused.tolist()), key=lambda kv: -kv[1])
         dense_map = dict(zip(cand, dense.tolist()))
-        a = Analysis(p, order, dense_map, lexical, ngram, lex_top, ngram_top / max(1, len(grams(lex_text))))
+        a = Analysis(p, order, dense_map, lexical, ngram, lex_top, ngram_top)
         a.signals = signals(a, self)
         a.verdict = self.decision.decide(a.signals)
         return a

@@ -27,12 +27,12 @@ $(VENV)/.system: | $(BIN)/python
 	@touch $@
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+	PYTHONWARNINGS=ignore $(BIN)/pip install -q -e .
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q $(TORCH_PIN)
-	$(BIN)/pip install -q -e '.[st,dev]'
+	PYTHONWARNINGS=ignore $(BIN)/pip install -q -e '.[st,dev]'
 	touch $@ $(VENV)/.installed
 
 setup: $(VENV)/.installed $(VENV)/.system

@@ -239,8 +239,11 @@ class Engine:
             AnswerRecord(q, prefs, self._retriever.build, user, source, bool(hits), result.confidence, tuple(h.chunk.id for h in shown)),
         )
         if not hits:
-            return self._not_covered(q, prefs, result.near_misses, note)
-        return self._page(token, q, prefs, hits, 0, result.confidence or "high", note)
+            view = self._not_covered(q, prefs, result.near_misses, note)
+        else:
+            view = self._page(token, q, prefs, hits, 0, result.confidence or "high", note)
+        view.reason = result.reason or ""
+        return view
 
     def _page(self, token: str, question: str, prefs: Prefs, hits: list[Hit], page: int, confidence: str, note: str = "") -> AnswerPage:
         start = page * self.per_page
@@ -459,9 +462,12 @@ def nearest_topics(near: list[Hit]) -> list[str]:
 
 def result_view(result: SearchResult) -> View:
     """A search result as a view without buttons or state (the CLI's `search`)."""
+    reason = result.reason or ""
     if result.abstained or not result.hits:
-        return NotCovered(question=result.query, topics=nearest_topics(result.near_misses))
-    return AnswerPage(question=result.query, passages=[Passage.of(n, h) for n, h in enumerate(result.hits, 1)], confidence=result.confidence or "high")
+        return NotCovered(question=result.query, topics=nearest_topics(result.near_misses), reason=reason)
+    return AnswerPage(
+        question=result.query, passages=[Passage.of(n, h) for n, h in enumerate(result.hits, 1)], confidence=result.confidence or "high", reason=reason
+    )
 
 
 def _digest(chunk_id: str) -> str:

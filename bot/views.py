@@ -69,6 +69,7 @@ class AnswerPage(View):
     note: str = ""  # e.g. the question was cut
     token: str = ""
     page: int = 0
+    reason: str = ""  # why it may not answer fully (retrieval.decision.REASONS), first reply only
 
 
 @dataclass
@@ -77,6 +78,7 @@ class NotCovered(View):
     topics: list[str] = field(default_factory=list)  # the nearest sections
     scope: str = ""
     note: str = ""
+    reason: str = ""  # why (retrieval.decision.REASONS), when a signal says so plainly
 
 
 @dataclass

@@ -5,6 +5,14 @@ CAVEAT = "Dette er det nærmeste jeg fant – det svarer kanskje ikke direkte p�
 NOT_COVERED = "Jeg fant ikke noe om dette i dokumentene"
 NOT_COVERED_NEAREST = "Det nærmeste jeg har, handler om:"
 NOT_COVERED_TIP = "Prøv å spørre med andre ord, eller se /dokumenter for hva jeg kan svare fra."
+# Why a question is not (fully) answered, by retrieval.decision.REASONS: said so that
+# "not covered" is not read as "the party has no policy on this".
+REASON = {
+    "other_party": "Spørsmålet gjelder et annet parti, og dokumentene jeg svarer fra, sier ikke hva det partiet mener.",
+    "person": "Dokumentene handler om politikk, ikke om hvem som har vunnet, leder eller har fått et verv.",
+    "current": "Spørsmålet gjelder dagsaktuelle tall eller hendelser, og dem dekker ikke dokumentene.",
+    "no_figure": "Jeg fant ikke noe tall på dette i avsnittene som ligger nærmest.",
+}
 NOT_COVERED_TIP_FILTERED = "Prøv /nullstill for å søke i alle dokumenter, eller spør med andre ord."
 SEARCHED_IN = "Søkte i"
 EXPIRED = "Denne knappen er utløpt. Still spørsmålet på nytt, så får du ferske svar."

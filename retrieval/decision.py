@@ -107,11 +107,38 @@ def signals(a: "Analysis", r: "Retriever") -> dict[str, float]:
     }
 
 
+# Why the documents do not (fully) answer, when a signal says so plainly; the bot tells the
+# user, so "not covered" is not read as "the party has no policy on this".
+REASONS = (
+    "other_party",  # asks what another party thinks; the best passages never mention it
+    "person",  # asks who won, leads or became something
+    "current",  # asks about today's figures or news, or a year the passages never mention
+    "no_figure",  # asks for a number, and none of the best passages has one
+)
+
+
+def reason(s: dict[str, float], covered: bool) -> str | None:
+    """The plain reason behind a verdict, or None. The first three explain a "not
+    covered"; a missing figure is worth saying with an answer too (the policy may be
+    there, the amount is not)."""
+    if not covered:
+        if s.get("other_party_unmatched", 0.0) > 0:
+            return "other_party"
+        if s.get("person", 0.0) > 0:
+            return "person"
+        if s.get("now_ref", 0.0) > 0 or s.get("year_missing", 0.0) > 0:
+            return "current"
+    if s.get("number_missing", 0.0) > 0:
+        return "no_figure"
+    return None
+
+
 @dataclass(frozen=True)
 class Verdict:
     p: float  # the model's probability that the documents answer
     covered: bool
     confidence: str | None  # "high" or "low" when covered, None when not
+    reason: str | None = None  # one of REASONS, or None
 
 
 @dataclass
@@ -144,11 +171,11 @@ class DecisionModel:
         """
         p = self.probability(s)
         if s.get("other_party_unmatched", 0.0) > 0:
-            return Verdict(p, False, None)
+            return Verdict(p, False, None, reason(s, False))
         outside = s.get("now_ref", 0.0) > 0 or s.get("year_missing", 0.0) > 0
         if p < self.t_none and not (s.get("lang_en", 0.0) > 0 and not outside):
-            return Verdict(p, False, None)
-        return Verdict(p, True, "high" if p >= self.t_high else "low")
+            return Verdict(p, False, None, reason(s, False))
+        return Verdict(p, True, "high" if p >= self.t_high else "low", reason(s, True))
 
     def to_json(self) -> dict:
         return {

@@ -84,6 +84,7 @@ class SearchResult:
     confidence: str | None = None  # "high" or "low" for an answer, None when not covered
     language: str = "nb"  # the question's language (retrieval.language)
     signals: dict[str, float] = field(default_factory=dict)  # what the decision saw
+    reason: str | None = None  # why it is not (fully) answered: decision.REASONS, or None
 
     def to_json(self) -> dict:
         return {
@@ -91,6 +92,7 @@ class SearchResult:
             "abstained": self.abstained,
             "confidence": None if self.abstained else self.confidence,
             "language": self.language,
+            "reason": self.reason,
             "results": [h.to_json() for h in self.hits],
             "near_misses": [h.to_json() for h in self.near_misses],
         }

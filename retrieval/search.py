@@ -288,9 +288,12 @@ class Retriever:
                 break
         verdict = a.verdict
         if abstain and verdict is not None and verdict.covered is False:
-            return SearchResult(query=query, abstained=True, near_misses=hits[: self.config.near_misses], language=a.plan.lang, signals=a.signals)
+            return SearchResult(
+                query=query, abstained=True, near_misses=hits[: self.config.near_misses], language=a.plan.lang, signals=a.signals, reason=verdict.reason
+            )
         confidence = verdict.confidence if (verdict is not None and abstain) else None
-        return SearchResult(query=query, abstained=False, hits=hits, confidence=confidence or "high", language=a.plan.lang, signals=a.signals)
+        why = verdict.reason if (verdict is not None and abstain) else None
+        return SearchResult(query=query, abstained=False, hits=hits, confidence=confidence or "high", language=a.plan.lang, signals=a.signals, reason=why)
 
     def unknown_words(self, text: str) -> list[str]:
         """Content words of a (Bokmål) question that the corpus never uses, not even inside a

@@ -20,6 +20,7 @@ def test_chat_answers_questions_from_a_pipe(built_index, tmp_path):
             "/dokument ap-migrasjonsutvalget",
             "kontantstøtten",
             "/ukjent",
+            "Hvor mange kroner skal barnetrygden økes med per barn?",
             "",
         ]
     )
@@ -35,6 +36,7 @@ def test_chat_answers_questions_from_a_pipe(built_index, tmp_path):
     assert "Søker nå bare i «Arbeiderpartiets migrasjonsutvalg" in text
     assert "Fjerne kontantstøtten og andre hindre" in text
     assert "kjenner jeg ikke" in text
+    assert "Jeg fant ikke noe tall på dette i avsnittene som ligger nærmest." in text
     assert "lokal chat" in out.stderr  # no token: start fell back to the terminal chat
 
 

@@ -214,6 +214,11 @@ async def test_odd_input_gets_sensible_replies(bot):
     assert "langt" in sent["text"] and len(sent["text"]) <= 4096
     sent = await bot.ask("Hvem vant fotball-VM i 2022?")
     assert "Jeg fant ikke noe om dette i dokumentene" in sent["text"]
+    # "not covered" for another party's policy says so: the volunteer must not read it as
+    # "Ap has no policy on wealth tax"
+    sent = await bot.ask("Hva mener Høyre om formuesskatten?")
+    assert "Jeg fant ikke noe om dette i dokumentene" in sent["text"]
+    assert "gjelder et annet parti" in sent["text"]
     before = len(bot.api.calls_of("sendMessage"))
     bot.api.push({"message": {"message_id": 9, "date": 0, "chat": {"id": 100, "type": "private"}, "from": {"id": 555, "is_bot": False, "first_name": "K"}, "sticker": {"file_id": "x", "file_unique_id": "y", "type": "regular", "width": 1, "height": 1, "is_animated": False, "is_video": False}}})
     calls = await bot.api.wait_for("sendMessage", before + 1)

@@ -69,6 +69,30 @@ def test_who_won_or_who_leads_is_not_covered(retriever, question):
     assert result.abstained and result.near_misses
 
 
+@pytest.mark.parametrize(
+    "question, abstained, reason",
+    [
+        ("Hva mener Høyre om formuesskatten?", True, "other_party"),
+        ("Hvem vant stortingsvalget i 2025?", True, "person"),
+        ("Hvor mange asylsøkere kom til Norge i 2023?", True, "current"),
+        # the documents say Ap will change child benefit, never by how many kroner
+        ("Hvor mange kroner skal barnetrygden økes med per barn?", False, "no_figure"),
+        ("Vil Ap fjerne kontantstøtten?", False, None),
+    ],
+)
+def test_a_verdict_says_why_when_a_signal_says_so_plainly(retriever, question, abstained, reason):
+    result = retriever.search(question, k=5)
+    assert result.abstained is abstained
+    assert result.reason == reason
+    assert result.to_json()["reason"] == reason
+
+
+def test_a_question_about_a_number_the_passages_state_has_no_reason(retriever):
+    result = retriever.search("Hvor mange kommuner kan en politikontakt ha ansvar for?", k=5)
+    assert not result.abstained and result.reason is None
+    assert any("inntil tre kommuner" in h.chunk.text for h in result.hits)
+
+
 def test_a_who_question_about_a_task_is_answered(retriever):
     result = retriever.search("Hvem skal kartlegge kompetansen til flyktninger?", k=3)
     assert not result.abstained

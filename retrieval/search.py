@@ -188,21 +188,23 @@ class Retriever:
 
     # --- scoring -------------------------------------------------------------------------
 
-    def _bm25(self, text: str) -> tuple[dict[int, float], float]:
+    def _bm25(self, text: str, hidden: frozenset[int] = frozenset()) -> tuple[dict[int, float], float]:
         """BM25 on stems: scores divided by the best, and the best raw score."""
-        return self._lexical(self.index.bm25, [t for t in tokens(text) if t in self._vocab])
+        return self._lexical(self.index.bm25, [t for t in tokens(text) if t in self._vocab], hidden)
 
-    def _ngrams(self, text: str) -> tuple[dict[int, float], float]:
+    def _ngrams(self, text: str, hidden: frozenset[int] = frozenset()) -> tuple[dict[int, float], float]:
         """BM25 on character n-grams: scores divided by the best, and the best raw score per
         n-gram of the text (a long question has more n-grams to add up)."""
         all_grams = grams(text)
-        scores, top = self._lexical(self.index.ngrams, [g for g in all_grams if g in self._gram_vocab])
+        scores, top = self._lexical(self.index.ngrams, [g for g in all_grams if g in self._gram_vocab], hidden)
         return scores, top / max(1, len(all_grams))
 
-    def _lexical(self, index, toks: list[str]) -> tuple[dict[int, float], float]:
+    def _lexical(self, index, toks: list[str], hidden: frozenset[int] = frozenset()) -> tuple[dict[int, float], float]:
         if not toks:
             return {}, 0.0
         scores = index.get_scores(toks)
+        if hidden:
+            scores[list(hidden)] = 0.0
         top = float(scores.max())
         if top <= 0:
             return {}, 0.0
@@ -210,7 +212,10 @@ class Retriever:
         best = np.argpartition(-scores, k - 1)[:k]
         return {int(i): float(scores[i]) / top for i in best if scores[i] > 0}, top
 
-    def analyse(self, query: str, filters: Filters | None = None, use_glossary: bool | None = None) -> Analysis:
+    def analyse(self, query: str, filters: Filters | None = None, use_glossary: bool | None = None, hidden: frozenset[int] = frozenset()) -> Analysis:
+        """The search and its signals. ``hidden``: chunk indices to search as if they were
+        not in the index (the decision learns from questions whose answer is hidden,
+        :mod:`retrieval.calibrate`)."""
         c = self.config
         p = plan(query, self.glossary, c.use_glossary if use_glossary is None else use_glossary, c.use_apertium, c.max_query_chars, self._known_word)
         texts = p.dense_texts
@@ -222,19 +227,21 @@ class Retriever:
         # not of words the glossary already bridges, "turistskatt": "besøksbidrag")
         parts = [part for w in content_words(p.bokmal) if not self.glossary.expansions(w) for part in self.vocabulary.split(w)]
         lex_text = " ".join([p.expanded, *parts])
-        lexical, lex_top = self._bm25(lex_text)
-        ngram, ngram_top = self._ngrams(lex_text)
+        lexical, lex_top = self._bm25(lex_text, hidden)
+        ngram, ngram_top = self._ngrams(lex_text, hidden)
         # Every chunk's score (a few thousand dot products: well under a millisecond); the
         # candidates are its best, and the lexical scores' best.
         q = np.stack(vectors).T
         every = (self._ctx @ q + self._txt @ q) / 2
         # a long message: a passage counts by the better of the whole and the question part
         full = every.max(axis=1)
+        if hidden:
+            full[list(hidden)] = -np.inf
         if filters is not None and filters.active:
-            cand = [i for i in range(len(self.chunks)) if filters.allows(self.chunks[i], self._doc_of[i])]
+            cand = [i for i in range(len(self.chunks)) if filters.allows(self.chunks[i], self._doc_of[i]) and i not in hidden]
         else:
             k = min(c.candidates, len(full))
-            cand = sorted(set(np.argpartition(-full, k - 1)[:k].tolist()) | set(lexical) | set(ngram))
+            cand = sorted((set(np.argpartition(-full, k - 1)[:k].tolist()) | set(lexical) | set(ngram)) - hidden)
         if not cand:
             return Analysis(p, [], {}, {}, signals={}, verdict=None)
         idx = np.array(cand, dtype=np.int64)
@@ -294,6 +301,10 @@ class Retriever:
         confidence = verdict.confidence if (verdict is not None and abstain) else None
         why = verdict.reason if (verdict is not None and abstain) else None
         return SearchResult(query=query, abstained=False, hits=hits, confidence=confidence or "high", language=a.plan.lang, signals=a.signals, reason=why)
+
+    def canonical(self, i: int) -> int:
+        """The first chunk with the same text as chunk ``i`` (duplicates merge in results)."""
+        return int(self._canonical[i])
 
     def unknown_words(self, text: str) -> list[str]:
         """Content words of a (Bokmål) question that the corpus never uses, not even inside a

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval import language
+from retrieval import calibrate, language
 from retrieval.evaluate import evaluate, load_items
 from retrieval.query import plan
 from retrieval.scoring import answers
@@ -75,14 +75,14 @@ def test_who_won_or_who_leads_is_not_covered(retriever, question):
         ("Hva mener Høyre om formuesskatten?", True, "other_party"),
         ("Hvem vant stortingsvalget i 2025?", True, "person"),
         ("Hvor mange asylsøkere kom til Norge i 2023?", True, "current"),
-        # the documents say Ap will change child benefit, never by how many kroner
-        ("Hvor mange kroner skal barnetrygden økes med per barn?", False, "no_figure"),
+        # the documents never say by how many kroner: said with an answer or a "not covered"
+        ("Hvor mange kroner skal barnetrygden økes med per barn?", None, "no_figure"),
         ("Vil Ap fjerne kontantstøtten?", False, None),
     ],
 )
 def test_a_verdict_says_why_when_a_signal_says_so_plainly(retriever, question, abstained, reason):
     result = retriever.search(question, k=5)
-    assert result.abstained is abstained
+    assert abstained is None or result.abstained is abstained
     assert result.reason == reason
     assert result.to_json()["reason"] == reason
 
@@ -116,3 +116,24 @@ def test_held_out_questions_are_scored_by_a_decision_fitted_elsewhere(retriever)
     assert shipped["answered"]["recall@5"] >= 0.77
     assert shipped["answerable_wrongly_not_covered"] <= 0.03
     assert shipped["none_not_covered_or_low"] >= 0.85
+
+
+def test_a_search_with_its_answer_hidden_never_returns_it(retriever):
+    question = "Vil Ap fjerne kontantstøtten?"
+    answer = "fjerne kontantstøtten og bruke pengene på billigere barnehage"
+    found = retriever.search(question, k=5)
+    assert any(answer in h.chunk.text for h in found.hits)
+    hidden = frozenset(i for i, c in enumerate(retriever.chunks) if answer in c.text)
+    a = retriever.analyse(question, hidden=hidden)
+    assert a.order and not hidden & {i for i, _ in a.order}
+    assert not hidden & set(a.lexical) and not hidden & set(a.ngram)
+    # what the decision learns from: the same question looks less answered without its answer
+    assert retriever.decision.probability(a.signals) < retriever.decision.probability(found.signals)
+
+
+def test_every_answerable_item_is_also_a_not_covered_example_for_the_fit(retriever):
+    items = [it for it in load_items(DATA / "holdout.jsonl") if it["id"] in {"h039", "hn08"}]
+    rows = {r.id: r for r in calibrate.collect(retriever, items)}
+    assert rows["h039"].covered and rows["h039"].hidden is not None  # "biomasse": its passage hidden
+    assert rows["h039"].hidden["ngram"] < rows["h039"].signals["ngram"]
+    assert not rows["hn08"].covered and rows["hn08"].hidden is None

@@ -76,8 +76,8 @@ def collect(retriever, items: list[dict], k: int = 10, hide_answers: bool = True
             rank = next((n for n, h in enumerate(result.hits) if answers(h.chunk.display, it["gold"])), None)
             if hide_answers:
                 gold = {i for i, h in enumerate(hays) if answers_in(h, it["gold"])}
-                canon = {int(retriever.canonical(i)) for i in gold}
-                gold |= {i for i in range(len(hays)) if int(retriever.canonical(i)) in canon}
+                canon = {retriever.canonical(i) for i in gold}
+                gold |= {i for i in range(len(hays)) if retriever.canonical(i) in canon}
                 hidden = retriever.analyse(it["question"], hidden=frozenset(gold)).signals if gold else None
         rows.append(
             Row(

@@ -55,6 +55,7 @@ VARIANTS = [
     ("without compound splitting (lexical parts, 'unknown' words)", {}, no_compounds),
     ("without the glossary", {"use_glossary": False}, None),
     ("English by marker words only (no py3langid)", {}, markers_only),
+    ("English without the Bokmål term list (retrieval/english.toml)", {"use_english": False}, None),
     ("Nynorsk by the built-in word list (no Apertium)", {"use_apertium": False}, None),
     ("without the long-message question part", {}, no_focus),
 ]

@@ -70,8 +70,8 @@ def _(view: AnswerPage) -> str:
     head = [escape(view.note)] if view.note else []
     if view.confidence == "low" and view.page == 0:
         head.append(f"<i>{escape(w.CAVEAT)}</i>")
-    if view.reason in w.REASON:
-        head.append(f"<i>{escape(w.REASON[view.reason])}</i>")
+    if line := w.reason_line(view.reason, answered=True):
+        head.append(f"<i>{escape(line)}</i>")
     if view.scope:
         head.append(f"<i>{w.SEARCHED_IN}: {escape(view.scope)}</i>")
     text, _ = fit([passage(p) for p in view.passages], "\n".join(head), limit=TELEGRAM_LIMIT - 50)
@@ -83,8 +83,8 @@ def _(view: NotCovered) -> str:
     where = f" ({w.SEARCHED_IN.lower()}: {view.scope})" if view.scope else ""
     parts = [escape(view.note)] if view.note else []
     parts.append(escape(f"{w.NOT_COVERED}{where}."))
-    if view.reason in w.REASON:
-        parts.append(escape(w.REASON[view.reason]))
+    if line := w.reason_line(view.reason, answered=False):
+        parts.append(escape(line))
     if view.topics:
         parts.append(escape(w.NOT_COVERED_NEAREST) + " " + "; ".join(f"<i>{escape(t)}</i>" for t in view.topics) + ".")
     parts.append(escape(w.NOT_COVERED_TIP_FILTERED if view.scope else w.NOT_COVERED_TIP))

@@ -26,8 +26,8 @@ def _(view: AnswerPage) -> str:
     head = [view.note] if view.note else []
     if view.confidence == "low" and view.page == 0:
         head.append(w.CAVEAT)
-    if view.reason in w.REASON:
-        head.append(w.REASON[view.reason])
+    if line := w.reason_line(view.reason, answered=True):
+        head.append(line)
     if view.scope:
         head.append(f"({w.SEARCHED_IN}: {view.scope})")
     return "\n\n".join(head + [passage(p) for p in view.passages])
@@ -38,8 +38,8 @@ def _(view: NotCovered) -> str:
     where = f" ({w.SEARCHED_IN.lower()}: {view.scope})" if view.scope else ""
     parts = [view.note] if view.note else []
     parts.append(f"{w.NOT_COVERED}{where}.")
-    if view.reason in w.REASON:
-        parts.append(w.REASON[view.reason])
+    if line := w.reason_line(view.reason, answered=False):
+        parts.append(line)
     if view.topics:
         parts.append(f"{w.NOT_COVERED_NEAREST} " + "; ".join(view.topics) + ".")
     parts.append(w.NOT_COVERED_TIP_FILTERED if view.scope else w.NOT_COVERED_TIP)

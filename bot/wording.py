@@ -13,6 +13,16 @@ REASON = {
     "current": "Spørsmålet gjelder dagsaktuelle tall eller hendelser, og dem dekker ikke dokumentene.",
     "no_figure": "Jeg fant ikke noe tall på dette i avsnittene som ligger nærmest.",
 }
+# The same reasons said above passages that are shown.
+REASON_ANSWERED = {
+    "current": "Dokumentene har ikke dagsaktuelle tall eller nyheter; dette er det de sier om temaet.",
+}
+
+
+def reason_line(reason: str, answered: bool) -> str:
+    """The line that says why, or "" when there is no reason to give."""
+    return (REASON_ANSWERED.get(reason, "") if answered else "") or REASON.get(reason, "")
+
 NOT_COVERED_TIP_FILTERED = "Prøv /nullstill for å søke i alle dokumenter, eller spør med andre ord."
 SEARCHED_IN = "Søkte i"
 EXPIRED = "Denne knappen er utløpt. Still spørsmålet på nytt, så får du ferske svar."

@@ -49,6 +49,7 @@ FEATURES = (
     "person",  # asks who won, leads or became something: the documents are policy, not people
     "other_party_unmatched",  # names another party that none of the top 3 passages mentions
     "number_missing",  # asks for a quantity, and none of the top 3 passages has a number
+    "quantity",  # asks for a quantity ("hvor mange", "how much")
 )
 _QUANTITY = re.compile(r"\b(hvor mange|hvor mye|kor mange|kor mykje|how many|how much|antall)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
@@ -88,8 +89,10 @@ def signals(a: "Analysis", r: "Retriever") -> dict[str, float]:
     top_text = " ".join(r.chunks[i].embed_text for i in top[:3])
     parties = {m.lower() for m in _OTHER_PARTY.findall(p.bokmal)}
     top_lower = top_text.lower()
+    quantity = bool(_QUANTITY.search(p.bokmal))
     return {
-        "number_missing": float(bool(_QUANTITY.search(p.bokmal)) and not any(re.search(r"\d", r.chunks[i].text) for i in top[:3])),
+        "quantity": float(quantity),
+        "number_missing": float(quantity and not any(re.search(r"\d", r.chunks[i].text) for i in top[:3])),
         "other_party_unmatched": float(bool(parties) and not any(re.search(rf"\b{re.escape(x)}\b", top_lower) for x in parties)),
         "year_missing": float(bool(years) and not any(y in top_text for y in years)),
         "now_ref": float(bool(_NOW.search(p.bokmal))),
@@ -119,15 +122,20 @@ REASONS = (
 
 def reason(s: dict[str, float], covered: bool) -> str | None:
     """The plain reason behind a verdict, or None. The first three explain a "not
-    covered"; a missing figure is worth saying with an answer too (the policy may be
-    there, the amount is not)."""
+    covered". Two are worth saying with an answer too: a figure for today or a year the
+    passages never mention ("Hvor mange asylsøkere kom i fjor?": the documents are
+    programmes and guides, not this year's statistics), and a figure the best passages do
+    not hold (the policy may be there, the amount is not)."""
+    current = s.get("now_ref", 0.0) > 0 or s.get("year_missing", 0.0) > 0
     if not covered:
         if s.get("other_party_unmatched", 0.0) > 0:
             return "other_party"
         if s.get("person", 0.0) > 0:
             return "person"
-        if s.get("now_ref", 0.0) > 0 or s.get("year_missing", 0.0) > 0:
+        if current:
             return "current"
+    elif current and s.get("quantity", 0.0) > 0 and not s.get("long", 0.0):
+        return "current"
     if s.get("number_missing", 0.0) > 0:
         return "no_figure"
     return None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from . import language, question, translate
+from . import english, language, question, translate
 
 MAX_QUERY_CHARS = 1000  # default cut for search (POLICYBOT_MAX_QUESTION_CHARS); the model reads ~512 tokens
 _WS = re.compile(r"\s+")
@@ -77,6 +77,7 @@ class QueryPlan:
     focus: str | None  # the question part of a long message (in Bokmål), or None
     expanded: str  # bokmal followed by the glossary words it triggers
     glossary: tuple[str, ...] = ()  # the glossary additions that fired
+    english: tuple[str, ...] = ()  # Bokmål terms for an English question's words (retrieval.english)
 
     @property
     def dense_texts(self) -> list[str]:
@@ -99,6 +100,7 @@ def plan(
     use_apertium: bool = True,
     max_chars: int = MAX_QUERY_CHARS,
     known=None,
+    use_english: bool = True,
 ) -> QueryPlan:
     """``known(word)`` says whether the documents use a word; with it, a Nynorsk question
     that the built-in word list turns entirely into known words skips Apertium."""
@@ -114,5 +116,8 @@ def plan(
             bokmal = translate.nynorsk_to_bokmal(q, use_apertium)
     focus = question.focus(bokmal)
     adds = tuple(glossary.expansions(bokmal)) if (glossary and use_glossary) else ()
-    expanded = f"{bokmal} ({'; '.join(adds)})" if adds else bokmal
-    return QueryPlan(text=q, lang=lang, bokmal=bokmal, focus=focus, expanded=expanded, glossary=adds)
+    # English: the documents' words for the question's words, for the lexical side
+    terms = english.terms(q) if lang == "en" and use_english else ()
+    lexical = adds + terms
+    expanded = f"{bokmal} ({'; '.join(lexical)})" if lexical else bokmal
+    return QueryPlan(text=q, lang=lang, bokmal=bokmal, focus=focus, expanded=expanded, glossary=adds, english=terms)

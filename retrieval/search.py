@@ -68,6 +68,7 @@ class RetrievalConfig:
     relative_cutoff: float = 0.05  # drop hits scoring this far below the best (tail noise)
     use_glossary: bool = True
     use_apertium: bool = True
+    use_english: bool = True  # Bokmål terms for English questions' words (retrieval.english)
     max_query_chars: int = MAX_QUERY_CHARS  # longer questions are searched on their first N characters
 
 
@@ -217,7 +218,9 @@ class Retriever:
         not in the index (the decision learns from questions whose answer is hidden,
         :mod:`retrieval.calibrate`)."""
         c = self.config
-        p = plan(query, self.glossary, c.use_glossary if use_glossary is None else use_glossary, c.use_apertium, c.max_query_chars, self._known_word)
+        p = plan(
+            query, self.glossary, c.use_glossary if use_glossary is None else use_glossary, c.use_apertium, c.max_query_chars, self._known_word, c.use_english
+        )
         texts = p.dense_texts
         if not p.text:
             return Analysis(p, [], {}, {})

@@ -177,7 +177,7 @@ def test_the_wheel_ships_the_glossary_the_vectors_and_the_decision(tmp_path):
     assert out.returncode == 0, out.stderr
     wheel = next(tmp_path.glob("policybot-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"corpus/glossary.toml", "corpus/embeddings.npz", "corpus/documents.toml", "retrieval/decision.json"} <= names
+    assert {"corpus/glossary.toml", "corpus/embeddings.npz", "corpus/documents.toml", "retrieval/decision.json", "retrieval/english.toml"} <= names
 
 
 def test_nynorsk_has_a_fallback_without_apertium():

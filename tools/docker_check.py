@@ -96,9 +96,10 @@ def main() -> None:
     probe = (
         "import corpus, json, retrieval.translate as t;"
         "d = corpus.BUILTIN_DIR;"
-        "from retrieval import language;"
+        "from retrieval import english, language;"
         "print(json.dumps({f: (d / f).is_file() for f in ('glossary.toml', 'hedges.toml', 'embeddings.npz')}"
-        " | {'apertium': t.apertium_available(), 'py3langid': language._classifier() is not None}))"
+        " | {'english.toml': bool(english.terms('midwives')),"
+        " 'apertium': t.apertium_available(), 'py3langid': language._classifier() is not None}))"
     )
     found = json.loads(run("docker", "run", "--rm", "--entrypoint", "python", TAG, "-c", probe).stdout)
     if not all(found.values()):

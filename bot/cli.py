@@ -428,7 +428,7 @@ def eval_cmd(
         items = load_items(file)
     except EvalError as e:
         fail(str(e))
-    report = evaluate(retriever, items, cross_validate=not no_cv)
+    report = evaluate(retriever, items, cross_validate=not no_cv, fit=fit)
     text = format_report(report, show_failures=show_failures)
     typer.echo(text)
     if out:

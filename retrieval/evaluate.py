@@ -69,7 +69,9 @@ def _metrics(ranks: list[int | None]) -> dict:
     return out
 
 
-def evaluate(retriever: Retriever, items: list[dict], cross_validate: bool = True) -> dict:
+def evaluate(retriever: Retriever, items: list[dict], cross_validate: bool = True, fit: bool = False) -> dict:
+    """The report; with ``cross_validate`` or ``fit`` the rows also carry the hidden-answer
+    searches a fit learns from (:func:`calibrate.collect`)."""
     from . import calibrate
 
     answerable = [it for it in items if it["gold"]]
@@ -82,7 +84,7 @@ def evaluate(retriever: Retriever, items: list[dict], cross_validate: bool = Tru
                 continue
             passages = [retriever.chunks[i].display for i in retriever.rank(it["question"], m)[:10]]
             ranks[m].append(next((i for i, p in enumerate(passages) if answers(p, it["gold"])), None))
-    rows = calibrate.collect(retriever, items)
+    rows = calibrate.collect(retriever, items, hide_answers=cross_validate or fit)
     by_id = {r.id: r for r in rows}
     ranks["final"] = [by_id[it["id"]].rank for it in answerable]
     shipped = {r.id: calibrate.outcome(retriever.decision, r) for r in rows}

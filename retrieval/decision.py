@@ -65,10 +65,11 @@ _PERSON = re.compile(
     r"(?:leder|leiar|sjef|direktør|ordfører|ordførar|kandidat|minister|president|valgt|leader|elected|candidate|mayor))",
     re.IGNORECASE,
 )
+# The party's name, also in the genitive ("Senterpartiets politikk", "Høyres syn", "FrPs").
 _OTHER_PARTY = re.compile(
     r"\b(høyre|frp|fremskrittspartiet|sv|sosialistisk venstreparti|krf|kristelig folkeparti|venstre|mdg|"
     r"miljøpartiet de grønne|rødt|senterpartiet|sp|pasientfokus|inp|the conservatives|conservative party|"
-    r"progress party|socialist left|christian democrats|centre party|liberal party|green party|red party)\b",
+    r"progress party|socialist left|christian democrats|centre party|liberal party|green party|red party)(?:'s|'|-s|s)?\b",
     re.IGNORECASE,
 )
 

@@ -54,8 +54,8 @@ FEATURES = (
 _QUANTITY = re.compile(r"\b(hvor mange|hvor mye|kor mange|kor mykje|how many|how much|antall)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _NOW = re.compile(
-    r"\b(i dag|i år|i fjor|nå for tiden|akkurat nå|denne valgkampen|denne uka|denne uken|i høst|i vår|"
-    r"today|this year|last year|right now|currently|this campaign)\b",
+    r"\b(i dag|i går|i morgen|i år|i fjor|nå for tiden|akkurat nå|denne valgkampen|denne uka|denne uken|forrige uke|"
+    r"i høst|i vår|today|yesterday|tomorrow|this year|last year|last week|right now|currently|this campaign)\b",
     re.IGNORECASE,
 )
 

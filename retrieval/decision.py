@@ -42,7 +42,7 @@ FEATURES = (
     "overlap_ng",  # share of the dense top 10 that BM25 on n-grams also ranks top 10
     "unknown",  # share of content words the corpus never uses, even in compounds (0 for English)
     "lang_en",
-    "other_party",  # the question names another party
+    "other_party",  # the question asks about another party (names one before any mention of Ap)
     "long",  # a long message whose question part was searched too
     "year_missing",  # the question names a year that none of the top 3 passages mentions
     "now_ref",  # the question asks about today, last year, this campaign: current events
@@ -74,6 +74,21 @@ _OTHER_PARTY = re.compile(
 )
 
 
+# Ap, or the party the user talks to ("dere"), named as such.
+_AP = re.compile(r"\b(?:ap|aps|arbeiderpartiet|arbeiderpartiets|arbeidarpartiet|arbeidarpartiets|labour|labour's|dere|dykk)\b", re.IGNORECASE)
+
+
+def _about_other_party(text: str) -> bool:
+    """The question asks about another party's position: it names one, before any mention
+    of Ap. «Hva synes KrF om Arbeiderpartiets abortpolitikk?» does; «Vil Ap reversere
+    Høyre-regjeringens skattekutt?» and «Er Ap enig med SV om oljeleting?» ask about Ap."""
+    other = _OTHER_PARTY.search(text)
+    if other is None:
+        return False
+    ap = _AP.search(text)
+    return ap is None or other.start() < ap.start()
+
+
 def signals(a: "Analysis", r: "Retriever") -> dict[str, float]:
     p = a.plan
     top = [i for i, _ in a.order[:20]]
@@ -88,7 +103,7 @@ def signals(a: "Analysis", r: "Retriever") -> dict[str, float]:
         unknown = len(r.unknown_words(p.core)) / len(words)
     years = set(_YEAR.findall(p.bokmal))
     top_text = " ".join(r.chunks[i].embed_text for i in top[:3])
-    parties = {m.lower() for m in _OTHER_PARTY.findall(p.bokmal)}
+    parties = {m.lower() for m in _OTHER_PARTY.findall(p.bokmal)} if _about_other_party(p.bokmal) else set()
     top_lower = top_text.lower()
     quantity = bool(_QUANTITY.search(p.bokmal))
     return {

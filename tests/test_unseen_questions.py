@@ -94,6 +94,18 @@ def test_a_verdict_says_why_when_a_signal_says_so_plainly(retriever, question, a
     assert result.to_json()["reason"] == reason
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["Vil Ap reversere Høyre-regjeringens kutt i formuesskatten?", "Er Ap enig med SV om oljeleting i Lofoten?"],
+)
+def test_aps_view_of_another_partys_policy_is_not_another_partys_question(retriever, question):
+    # the rule "names another party that the passages never mention: not covered" is for
+    # questions about that party's view; here the subject is Ap, and the documents answer
+    result = retriever.search(question, k=5)
+    assert not result.abstained and result.reason != "other_party"
+    assert result.signals["other_party"] == 0.0
+
+
 def test_a_question_about_a_number_the_passages_state_has_no_reason(retriever):
     result = retriever.search("Hvor mange kommuner kan en politikontakt ha ansvar for?", k=5)
     assert not result.abstained and result.reason is None

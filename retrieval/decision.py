@@ -65,6 +65,21 @@ _PERSON = re.compile(
     r"(?:leder|leiar|sjef|direktør|ordfører|ordførar|kandidat|minister|president|valgt|leader|elected|candidate|mayor))",
     re.IGNORECASE,
 )
+_PERSON_EVENT = re.compile(r"\b(?:hvem|kven|who)\s+(?:\w+\s+){0,2}?(?:vant|vann|won|ble|vart|was|became)\b", re.IGNORECASE)
+_NAME_OR_YEAR = re.compile(r"\b[A-ZÆØÅ][\wæøåÆØÅ'-]*|\b(?:19|20)\d\d\b")
+
+
+def _asks_for_person(text: str) -> bool:
+    """Who won, who became, or who holds a post somewhere named: «Hvem vant valget?»,
+    «Hvem ble ny politidirektør i 2024?», «Kven er leiar i Oslo Arbeidarparti?». Not a
+    role the documents describe: «Hvem er leder for politirådet?» names no one and no
+    place, and the guide says who leads it."""
+    m = _PERSON.search(text)
+    if m is None:
+        return False
+    return bool(_PERSON_EVENT.search(text) or _NAME_OR_YEAR.search(text, m.start() + 1))
+
+
 # The party's name, also in the genitive ("Senterpartiets politikk", "Høyres syn", "FrPs").
 _OTHER_PARTY = re.compile(
     r"\b(høyre|frp|fremskrittspartiet|sv|sosialistisk venstreparti|krf|kristelig folkeparti|venstre|mdg|"
@@ -112,7 +127,7 @@ def signals(a: "Analysis", r: "Retriever") -> dict[str, float]:
         "other_party_unmatched": float(bool(parties) and not any(re.search(rf"\b{re.escape(x)}\b", top_lower) for x in parties)),
         "year_missing": float(bool(years) and not any(y in top_text for y in years)),
         "now_ref": float(bool(_NOW.search(p.bokmal))),
-        "person": float(bool(_PERSON.search(p.text) or _PERSON.search(p.bokmal))),
+        "person": float(_asks_for_person(p.text) or _asks_for_person(p.bokmal)),
         "dense1": d_sorted[0],
         "peak": d_sorted[0] - sum(d) / len(d),
         "bm25": math.log1p(a.lexical_top),

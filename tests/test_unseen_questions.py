@@ -112,6 +112,20 @@ def test_a_question_about_a_number_the_passages_state_has_no_reason(retriever):
     assert any("inntil tre kommuner" in h.chunk.text for h in result.hits)
 
 
+@pytest.mark.parametrize(
+    "question, passage",
+    [
+        ("Hvem er leder for politirådet?", "Politiråd er et formalisert samarbeid mellom kommune og lokalt politi"),
+        ("Hvem er leder for et politidistrikt?", "politidistrikt"),
+    ],
+)
+def test_who_leads_a_body_the_documents_describe_is_a_role_not_a_person(retriever, question, passage):
+    # names no one, no place, no year: the guide's description of the role answers it
+    result = retriever.search(question, k=5)
+    assert result.signals["person"] == 0.0
+    assert not result.abstained and any(passage in h.chunk.text for h in result.hits)
+
+
 def test_a_who_question_about_a_task_is_answered(retriever):
     result = retriever.search("Hvem skal kartlegge kompetansen til flyktninger?", k=3)
     assert not result.abstained

@@ -57,6 +57,7 @@ VARIANTS = [
     ("English by marker words only (no py3langid)", {}, markers_only),
     ("English without the Bokmål term list (retrieval/english.toml)", {"use_english": False}, None),
     ("Nynorsk by the built-in word list (no Apertium)", {"use_apertium": False}, None),
+    ("without the spelling step", {"use_spelling": False}, None),
     ("without the long-message question part", {}, no_focus),
 ]
 

@@ -101,11 +101,15 @@ def plan(
     max_chars: int = MAX_QUERY_CHARS,
     known=None,
     use_english: bool = True,
+    spell=None,
 ) -> QueryPlan:
     """``known(word)`` says whether the documents use a word; with it, a Nynorsk question
-    that the built-in word list turns entirely into known words skips Apertium."""
+    that the built-in word list turns entirely into known words skips Apertium.
+    ``spell(text)`` puts misspelt words in the documents' spelling (not for English)."""
     q = normalise(text, max_chars)
     lang = language.detect(q)
+    if spell is not None and lang != "en":
+        q = spell(q)
     bokmal = q
     if lang == "nn":
         rough = translate.fallback(q)

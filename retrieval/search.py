@@ -69,6 +69,7 @@ class RetrievalConfig:
     use_glossary: bool = True
     use_apertium: bool = True
     use_english: bool = True  # Bokmål terms for English questions' words (retrieval.english)
+    use_spelling: bool = True  # long misspelt words put in the documents' spelling (vocabulary.py)
     max_query_chars: int = MAX_QUERY_CHARS  # longer questions are searched on their first N characters
 
 
@@ -219,7 +220,14 @@ class Retriever:
         :mod:`retrieval.calibrate`)."""
         c = self.config
         p = plan(
-            query, self.glossary, c.use_glossary if use_glossary is None else use_glossary, c.use_apertium, c.max_query_chars, self._known_word, c.use_english
+            query,
+            self.glossary,
+            c.use_glossary if use_glossary is None else use_glossary,
+            c.use_apertium,
+            c.max_query_chars,
+            self._known_word,
+            c.use_english,
+            self._spell if c.use_spelling else None,
         )
         texts = p.dense_texts
         if not p.text:
@@ -304,6 +312,11 @@ class Retriever:
         confidence = verdict.confidence if (verdict is not None and abstain) else None
         why = verdict.reason if (verdict is not None and abstain) else None
         return SearchResult(query=query, abstained=False, hits=hits, confidence=confidence or "high", language=a.plan.lang, signals=a.signals, reason=why)
+
+    def _spell(self, text: str) -> str:
+        """Misspelt long words in the documents' spelling; a word the glossary knows is the
+        user's own ("ballonger" is not a misspelt "balkonger")."""
+        return self.vocabulary.correct(text, keep=lambda w: bool(self.glossary.expansions(w)))
 
     def canonical(self, i: int) -> int:
         """The first chunk with the same text as chunk ``i`` (duplicates merge in results)."""

@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 
 from index.tokenize import STOPWORDS, tokens
 
 _WORD = re.compile(r"[^\W\d_]+")
 MIN_PART = 4  # shortest compound part that counts ("skol|e", "døds|hjelp")
 UNKNOWN_MIN = 5  # shorter words are too ambiguous to call unknown
+# Spelling: a word this long that the documents do not know, one edit away from exactly a
+# word they use, is taken for that word ("barnevenet" → "barnevernet"). Shorter words have
+# too many real neighbours ("tekste"/"teste", "hundre"/"hindre").
+SPELLING_MIN = 8
 
 
 def content_words(text: str) -> list[str]:
@@ -68,6 +75,27 @@ class Vocabulary:
                 if self.begins(h) and (self.uses(tail) or (len(tail) >= UNKNOWN_MIN and self.begins(tail))):
                     return (h, tail)
         return ()
+
+    @lru_cache(maxsize=20_000)  # noqa: B019 - one Vocabulary per loaded index
+    def nearest(self, word: str) -> str | None:
+        """The documents' word one edit (a letter left out, added, changed or swapped
+        with its neighbour counts as one or two) away from ``word``, when ``word`` is long
+        and unknown to them; else None."""
+        word = word.lower()
+        if len(word) < SPELLING_MIN or self.known(word):
+            return None
+        hit = process.extractOne(word, self._sorted, scorer=Levenshtein.distance, score_cutoff=1)
+        return hit[0] if hit else None
+
+    def correct(self, text: str, keep: Callable[[str], bool] = lambda w: False) -> str:
+        """``text`` with long misspelt words replaced by the documents' spelling; words
+        for which ``keep`` is true are left as they are."""
+
+        def fix(m: re.Match) -> str:
+            w = m.group(0)
+            return w if keep(w) else (self.nearest(w) or w)
+
+        return _WORD.sub(fix, text)
 
     def unknown(self, text: str) -> list[str]:
         """Content words of ``text`` the documents never use."""

@@ -188,3 +188,23 @@ def test_an_english_question_finds_its_passage_through_the_term_list(retriever):
     # the model alone ranks it outside the top 5
     without = Retriever(retriever.index, retriever.embedder, retriever.glossary, dataclasses.replace(RetrievalConfig(), use_english=False))
     assert not any(passage in h.chunk.text for h in without.search(question, k=5, abstain=False).hits)
+
+
+def test_a_misspelt_long_word_is_searched_as_the_documents_spell_it(retriever):
+    question = "Hva vil Ap gjøre med barnevenet?"  # one letter short of "barnevernet"
+    result = retriever.search(question, k=5)
+    assert not result.abstained and any("barnevern" in h.chunk.text for h in result.hits)
+    assert retriever.analyse(question).plan.text == "Hva vil Ap gjøre med barnevernet?"
+    # without the spelling step the typo alone made it "not covered"
+    without = Retriever(retriever.index, retriever.embedder, retriever.glossary, dataclasses.replace(RetrievalConfig(), use_spelling=False))
+    assert without.search(question, k=5).abstained
+
+
+def test_spelling_leaves_short_words_glossary_words_and_english_alone(retriever):
+    v = retriever.vocabulary
+    assert v.nearest("barnevenet") == "barnevernet"
+    assert v.nearest("kontantstøtten") is None  # the documents' own word
+    assert v.nearest("tekste") is None  # short words have real neighbours ("teste")
+    assert retriever._spell("Ungdommer ruser seg på ballonger") == "Ungdommer ruser seg på ballonger"  # glossary word, not "balkonger"
+    english = "What does a family violence coordinator in the police do?"
+    assert retriever.analyse(english).plan.text == english  # not "koordinator"

@@ -15,15 +15,15 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from index.tokenize import STOPWORDS, tokens
 
 _WORD = re.compile(r"[^\W\d_]+")
 MIN_PART = 4  # shortest compound part that counts ("skol|e", "døds|hjelp")
 UNKNOWN_MIN = 5  # shorter words are too ambiguous to call unknown
-# Spelling: a word this long that the documents do not know, one edit away from exactly a
-# word they use, is taken for that word ("barnevenet" → "barnevernet"). Shorter words have
+# Spelling: a word this long that the documents do not know, one edit away from a word
+# they use, is taken for that word ("barnevenet" → "barnevernet"). Shorter words have
 # too many real neighbours ("tekste"/"teste", "hundre"/"hindre").
 SPELLING_MIN = 8
 
@@ -78,13 +78,13 @@ class Vocabulary:
 
     @lru_cache(maxsize=20_000)  # noqa: B019 - one Vocabulary per loaded index
     def nearest(self, word: str) -> str | None:
-        """The documents' word one edit (a letter left out, added, changed or swapped
-        with its neighbour counts as one or two) away from ``word``, when ``word`` is long
-        and unknown to them; else None."""
+        """The documents' word one edit away from ``word`` (a letter left out, added or
+        changed, or two neighbours swapped), when ``word`` is long and unknown to them;
+        else None."""
         word = word.lower()
         if len(word) < SPELLING_MIN or self.known(word):
             return None
-        hit = process.extractOne(word, self._sorted, scorer=Levenshtein.distance, score_cutoff=1)
+        hit = process.extractOne(word, self._sorted, scorer=OSA.distance, score_cutoff=1)
         return hit[0] if hit else None
 
     def correct(self, text: str, keep: Callable[[str], bool] = lambda w: False) -> str:

@@ -43,9 +43,10 @@ C = 0.1
 # Each answerable question is also a "not covered" example once its answer is hidden
 # (Row.hidden), at this weight: the decision learns what a search looks like when the
 # passage that answers is missing, from every answerable question rather than from the
-# few hand-written `none` ones. Cross-validated on dev: `none` questions shown as answers
-# without the caveat 13 % → 7 %, wrongly "not covered" 2.8 % → 2.4 %; 0.5 alike but showed
-# fewer correct answers with high confidence, 1.0 worse.
+# few hand-written `none` ones. Cross-validated on dev (benchmarks/decision_frontier.py):
+# `none` questions shown as answers without the caveat 11 % → 6 %, wrongly "not covered"
+# 3.1 % → 2.8 %; weight 0.5 alike but showed fewer correct answers with high confidence,
+# 1.0 worse.
 HIDDEN_WEIGHT = 0.25
 
 
@@ -95,8 +96,8 @@ def collect(retriever, items: list[dict], k: int = 10, hide_answers: bool = True
     return rows
 
 
-def _matrix(rows: list[Row], features: tuple[str, ...]) -> np.ndarray:
-    return np.array([[r.signals.get(f, 0.0) for f in features] for r in rows], dtype=np.float64)
+def _matrix(signals: list[dict[str, float]], features: tuple[str, ...]) -> np.ndarray:
+    return np.array([[s.get(f, 0.0) for f in features] for s in signals], dtype=np.float64)
 
 
 def fit(
@@ -114,7 +115,7 @@ def fit(
     except ImportError as e:  # pragma: no cover - dev extra
         raise RuntimeError("tilpasning trenger scikit-learn (pip install -e '.[dev]')") from e
     hidden = [r.hidden for r in rows if r.hidden is not None] if hidden_weight > 0 else []
-    x = np.vstack([_matrix(rows, features)] + ([np.array([[s.get(f, 0.0) for f in features] for s in hidden])] if hidden else []))
+    x = _matrix([r.signals for r in rows] + hidden, features)
     y = np.array([r.covered for r in rows] + [False] * len(hidden), dtype=int)
     weight = np.array([1.0] * len(rows) + [hidden_weight] * len(hidden))
     mean = x.mean(axis=0)

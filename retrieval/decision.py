@@ -151,13 +151,18 @@ REASONS = (
 )
 
 
+def _current(s: dict[str, float]) -> bool:
+    """The question points at today's news or a year the best passages never mention."""
+    return s.get("now_ref", 0.0) > 0 or s.get("year_missing", 0.0) > 0
+
+
 def reason(s: dict[str, float], covered: bool) -> str | None:
     """The plain reason behind a verdict, or None. The first three explain a "not
     covered". Two are worth saying with an answer too: a figure for today or a year the
     passages never mention ("Hvor mange asylsøkere kom i fjor?": the documents are
     programmes and guides, not this year's statistics), and a figure the best passages do
     not hold (the policy may be there, the amount is not)."""
-    current = s.get("now_ref", 0.0) > 0 or s.get("year_missing", 0.0) > 0
+    current = _current(s)
     if not covered:
         if s.get("other_party_unmatched", 0.0) > 0:
             return "other_party"
@@ -211,8 +216,7 @@ class DecisionModel:
         p = self.probability(s)
         if s.get("other_party_unmatched", 0.0) > 0:
             return Verdict(p, False, None, reason(s, False))
-        outside = s.get("now_ref", 0.0) > 0 or s.get("year_missing", 0.0) > 0
-        if p < self.t_none and not (s.get("lang_en", 0.0) > 0 and not outside):
+        if p < self.t_none and not (s.get("lang_en", 0.0) > 0 and not _current(s)):
             return Verdict(p, False, None, reason(s, False))
         return Verdict(p, True, "high" if p >= self.t_high else "low", reason(s, True))
 

@@ -93,7 +93,8 @@ class Vocabulary:
 
         def fix(m: re.Match) -> str:
             w = m.group(0)
-            return w if keep(w) else (self.nearest(w) or w)
+            n = self.nearest(w)  # cached, and None at once for short words
+            return n if n and not keep(w) else w
 
         return _WORD.sub(fix, text)
 

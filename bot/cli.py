@@ -304,7 +304,7 @@ def index_chunks(
         typer.echo(f"| {'dokument':<30} | passasjer | løfter | median | største |")
         typer.echo("|---|---:|---:|---:|---:|")
         for d in docs:
-            chunks = chunk_document(d.id, corpus.read_text(d))
+            chunks = chunk_document(d.id, corpus.read_text(d), d.structure)
             lengths = [len(c.text) for c in chunks]
             every += lengths
             n_commit = sum(c.kind == "commitment" for c in chunks)
@@ -316,7 +316,7 @@ def index_chunks(
             text = corpus.read_text(d)
         except CorpusError as e:
             fail(str(e))
-        for c in chunk_document(d.id, text):
+        for c in chunk_document(d.id, text, d.structure):
             if as_json:
                 row = {k: v for k, v in c.to_json().items() if k != "embed_text"}
                 typer.echo(json.dumps(row, ensure_ascii=False))
@@ -332,6 +332,36 @@ def corpus_list(ctx: typer.Context) -> None:
     """List dokumentene i korpuset."""
     for d in _corpus(_settings(ctx)).documents:
         typer.echo(f"{d.id}: {d.citation()} [{d.kind}]")
+
+
+@corpus_app.command("outline")
+def corpus_outline(
+    ctx: typer.Context,
+    doc: Optional[str] = typer.Argument(None, help="Dokumentets id (standard: alle)."),
+    as_json: bool = typer.Option(False, "--json", help="Én JSON-linje per seksjon."),
+) -> None:
+    """Vis dokumentets seksjonstre med antall passasjer og løfter per seksjon (rett det i documents.toml)."""
+    from index.outline import outline
+
+    s = _settings(ctx)
+    corpus = _corpus(s)
+    docs = [d for d in corpus.documents if doc in (None, d.id)]
+    if doc and not docs:
+        fail(f"ukjent dokument '{doc}' (se `policybot corpus list`)")
+    for d in docs:
+        try:
+            sections = outline(d, corpus.read_text(d))
+        except CorpusError as e:
+            fail(str(e))
+        if as_json:
+            for sec in sections:
+                typer.echo(json.dumps({"doc": d.id, **sec.to_json()}, ensure_ascii=False))
+            continue
+        typer.echo(f"{d.id}: {d.citation()}")
+        for sec in sections:
+            indent = "  " * max(len(sec.path) - 1, 0)
+            counts = f"{sec.passages} passasjer" + (f", {sec.promises} løfter" if sec.promises else "")
+            typer.echo(f"  {sec.line:>5}  {indent}{sec.title or '(før første overskrift)'}  [{counts}]")
 
 
 @corpus_app.command("add")

@@ -19,9 +19,10 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass
 
+from .manifest import Structure
 from .parse import Unit, clean, last_sentence, parse_document
 
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"
 TARGET = 650  # pack paragraphs up to about this many characters
 HARD_MAX = 1000  # never pack past this
 SPLIT_OVER = 1000  # paragraphs longer than this are cut at sentence boundaries
@@ -166,5 +167,5 @@ def _gap_is_blank_or_mark(src: str, a: int, b: int) -> bool:
     return gap in ("", "o", "◦", "-", "•")
 
 
-def chunk_document(doc_id: str, src: str) -> list[Chunk]:
-    return chunk_units(doc_id, src, parse_document(src))
+def chunk_document(doc_id: str, src: str, structure: Structure | None = None) -> list[Chunk]:
+    return chunk_units(doc_id, src, parse_document(src, structure))

@@ -17,6 +17,83 @@ class CorpusError(Exception):
 
 
 @dataclass(frozen=True)
+class Structure:
+    """A maintainer's hints about a document's layout, for what the parser cannot see
+    (``[document.structure]`` in documents.toml; ``policybot corpus outline`` shows the
+    result). Every field is optional.
+
+    layout         "" (headings above their text) or "intro-before-title": the PDF
+                   extraction puts a section's opening paragraphs before its title, and
+                   a part title ("Del 2 …") may come after the first chapter title of the
+                   part; see :mod:`index.sections`.
+    chapters       titles that start a chapter (their sub-sections nest under them)
+    subsections    titles that never start a chapter
+    not_headings   short lines that read as titles but are running text
+    headings       titles glued to the end of a line of running text ("… boligpolitikken
+                   Bygge mer"): split off and made headings
+    notes          line openings that mark a note, not a passage ("Gjennomføringsgraden …")
+    rename         {title as extracted: title to cite}
+    starts         {chapter title: opening words of its first passage}, for a chapter whose
+                   opening text and first list stand before its title
+    """
+
+    layout: str = ""
+    chapters: tuple[str, ...] = ()
+    subsections: tuple[str, ...] = ()
+    not_headings: tuple[str, ...] = ()
+    headings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    rename: tuple[tuple[str, str], ...] = ()
+    starts: tuple[tuple[str, str], ...] = ()
+
+    LAYOUTS = ("", "intro-before-title")
+
+    @classmethod
+    def from_toml(cls, raw: object, where: str) -> "Structure":
+        if raw is None:
+            return cls()
+        if not isinstance(raw, dict):
+            raise CorpusError(f"{where}: structure må være en tabell")
+        known = {"layout", "chapters", "subsections", "not_headings", "headings", "notes", "rename", "starts"}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise CorpusError(f"{where}: ukjent felt i structure: {', '.join(unknown)}")
+        layout = raw.get("layout", "")
+        if layout not in cls.LAYOUTS:
+            raise CorpusError(f"{where}: structure.layout må være en av {', '.join(repr(x) for x in cls.LAYOUTS)}")
+        lists = {}
+        for key in ("chapters", "subsections", "not_headings", "headings", "notes"):
+            value = raw.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(x, str) and x.strip() for x in value):
+                raise CorpusError(f"{where}: structure.{key} må være en liste med tekster")
+            lists[key] = tuple(x.strip() for x in value)
+        tables = {}
+        for key in ("rename", "starts"):
+            value = raw.get(key, {})
+            if not isinstance(value, dict) or not all(isinstance(v, str) and v.strip() for v in value.values()):
+                raise CorpusError(f"{where}: structure.{key} må være en tabell av tekster")
+            tables[key] = tuple(sorted((k, v.strip()) for k, v in value.items()))
+        return cls(layout=layout, **tables, **lists)
+
+    def to_toml(self) -> dict:
+        out: dict = {}
+        if self.layout:
+            out["layout"] = self.layout
+        for key in ("chapters", "subsections", "not_headings", "headings", "notes"):
+            if getattr(self, key):
+                out[key] = list(getattr(self, key))
+        for key in ("rename", "starts"):
+            if getattr(self, key):
+                out[key] = dict(getattr(self, key))
+        return out
+
+    def key(self) -> list:
+        return [self.layout, *map(list, (self.chapters, self.subsections, self.not_headings, self.headings, self.notes)), [list(x) for x in self.rename]] + (
+            [[list(x) for x in self.starts]] if self.starts else []
+        )
+
+
+@dataclass(frozen=True)
 class Document:
     id: str
     file: str
@@ -27,6 +104,7 @@ class Document:
     inferred: tuple[str, ...] = ()
     source_file: str = ""
     url: str = ""
+    structure: Structure = Structure()
 
     def citation(self) -> str:
         return format_citation(self.title, self.publisher, self.year, self.inferred)
@@ -104,6 +182,7 @@ def load_corpus(root: Path) -> Corpus:
                 inferred=tuple(raw.get("inferred", ())),
                 source_file=raw.get("source_file", ""),
                 url=raw.get("url", ""),
+                structure=Structure.from_toml(raw.get("structure"), f"{path}: dokumentet '{raw['id']}'"),
             )
         )
     return Corpus(root=root, documents=docs)
@@ -118,8 +197,11 @@ def save_corpus(corpus: Corpus) -> None:
     )
     docs = []
     for d in corpus.documents:
-        row = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(d).items()}
-        docs.append({k: v for k, v in row.items() if v != "" or k in ("year",)})
+        row = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(d).items() if k != "structure"}
+        row = {k: v for k, v in row.items() if v != "" or k in ("year",)}
+        if d.structure.to_toml():
+            row["structure"] = d.structure.to_toml()
+        docs.append(row)
     tmp = path.with_suffix(".toml.tmp")
     tmp.write_text(header + tomli_w.dumps({"document": docs}), encoding="utf-8")
     tmp.replace(path)

@@ -25,6 +25,8 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from .manifest import Structure
+
 # Superscript digits used as footnote markers, and markdown emphasis.
 _FOOTNOTE_MARKS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _CLEAN_DROP = re.compile(f"[{_FOOTNOTE_MARKS}*]+")
@@ -77,6 +79,8 @@ class Line:
     number: str = ""
     content_start: int = 0  # for bullets: offset past the bullet mark
     trailing_space: bool = False  # wrapped lines of a PDF extraction often keep one
+    indented: bool = False  # starts with white space: a new text frame of the PDF layout
+    forced: bool = False  # a title a maintainer named (structure.headings)
 
 
 @dataclass
@@ -96,7 +100,9 @@ def _is_caps_label(s: str) -> bool:
     return len(letters) >= 6 and all(c.isupper() for c in letters) and len(s) <= 70
 
 
-def _split_lines(text: str) -> list[Line]:
+def _split_lines(text: str, glued: tuple[str, ...] = ()) -> list[Line]:
+    """One Line per source line; a title glued to the end of a line of running text
+    (``structure.headings``) becomes a line of its own."""
     lines: list[Line] = []
     pos = 0
     for raw in text.split("\n"):
@@ -105,18 +111,37 @@ def _split_lines(text: str) -> list[Line]:
             lead = len(raw) - len(raw.lstrip())
             s = pos + lead
             e = s + len(stripped)
-            lines.append(Line(start=s, end=e, text=stripped, content_start=s, trailing_space=raw[-1:].isspace()))
+            head = next((g for g in glued if stripped.endswith(" " + g)), None)
+            if head is not None:
+                cut = e - len(head)
+                first = text[s:cut].rstrip()
+                lines.append(Line(start=s, end=s + len(first), text=first, content_start=s, trailing_space=False, indented=lead > 0))
+                lines.append(Line(start=cut, end=e, text=head, content_start=cut, indented=True, forced=True))
+                pos += len(raw) + 1
+                continue
+            lines.append(Line(start=s, end=e, text=stripped, content_start=s, trailing_space=raw[-1:].isspace(), indented=lead > 0))
         else:
             lines.append(Line(start=pos, end=pos, text="", kind="blank"))
         pos += len(raw) + 1
     return lines
 
 
-def _classify(lines: list[Line]) -> None:
+_NOTE = re.compile(r"^(?:\*\s*(?:les mer|se )|Les mer om .{0,120}\bi kapit(?:let|tel)\b)", re.I)
+
+
+def _classify(lines: list[Line], notes: tuple[str, ...] = ()) -> None:
+    in_note = False
     for i, ln in enumerate(lines):
         if ln.kind == "blank":
+            in_note = False
             continue
         t = ln.text
+        if _NOTE.match(t) or any(t.startswith(n) for n in notes) or (in_note and not ln.indented):
+            # "*les mer om … i kapitlet …", a page-bottom note: neither a passage nor a
+            # heading; its wrapped lines go with it up to a blank line or a new frame
+            ln.kind, in_note = "noise", True
+            continue
+        in_note = False
         if _TOC_TITLE.match(t) or (_TOC_LINE.search(t) and len(t) < 140):
             ln.kind = "noise"
             continue
@@ -167,7 +192,10 @@ def _next_content(lines: list[Line], i: int) -> tuple[Line | None, bool]:
 # Short unnumbered lines that read as a sentence, not a title: pull quotes in the first
 # person plural and cross-references.
 _FRONT_MATTER = re.compile(r"^(?:Forord|Sammendrag|Innledning)\b")
-_NOT_A_HEADING = re.compile(r"^(?:Vi (?:skal|må|vil|kan|har|ønsker)|Jeg |Les mer|Se også|Se kapittel)\b")
+_NOT_A_HEADING = re.compile(
+    r"^(?:Vi (?:skal|må|vil|kan|har|ønsker)|Jeg |Les mer|Se også|Se kapittel|For å "
+    r"|(?:Oslo )?Arbeiderparti(?:et)? (?:vil|skal|må|mener|ønsker|har|går|er)|Regjeringen (?:vil|skal))\b"
+)
 
 
 def _starts_lower(s: str) -> bool:
@@ -195,10 +223,13 @@ def _is_title_line(ln: Line, nxt: Line | None, blank_after: bool, max_len: int =
 # --- assembly -----------------------------------------------------------------------
 
 
-def parse_document(text: str) -> list[Unit]:
-    """Parse one document's text into headings, paragraphs, lead-ins and bullets."""
-    lines = _split_lines(text)
-    _classify(lines)
+def parse_document(text: str, structure: Structure | None = None) -> list[Unit]:
+    """Parse one document's text into headings, paragraphs, lead-ins and bullets; a
+    maintainer's :class:`Structure` hints correct what the layout does not show."""
+    structure = structure or Structure()
+    not_headings = frozenset(structure.not_headings)
+    lines = _split_lines(text, structure.headings)
+    _classify(lines, structure.notes)
     position = {id(ln): k for k, ln in enumerate(lines)}
 
     units: list[Unit] = []
@@ -231,7 +262,7 @@ def parse_document(text: str) -> list[Unit]:
             return
         unit, cur = cur, None
         unit.text = clean(text[unit.start : unit.end])
-        if unit.kind == "paragraph" and _wrapped_title(unit.text):
+        if unit.kind == "paragraph" and _wrapped_title(unit.text) and not _NOT_A_HEADING.match(unit.text) and unit.text not in not_headings:
             # A title wrapped over two lines ("Pensjon: trygt, rettferdig og godt å" /
             # "leve av") with running text, not a list, after it.
             after = next_line_after(unit.end)
@@ -242,7 +273,7 @@ def parse_document(text: str) -> list[Unit]:
 
     def heading(title: str, s: int, e: int, level: int | None) -> None:
         nonlocal run, last_was_heading, lead_in, lead_commit, list_next, section_lead, cur
-        if level is None and _NOT_A_HEADING.match(title):
+        if level is None and (_NOT_A_HEADING.match(title) or title in not_headings):
             # a pull quote ("Vi skal fortsette …") or a cross-reference ("Les mer om …"):
             # running text set apart by the layout, not a section
             close()
@@ -298,7 +329,10 @@ def parse_document(text: str) -> list[Unit]:
         if ln.kind == "heading":
             num = ln.number
             level = 0 if num.startswith("Del") else len(num.split("."))
-            after_colon = bool(units) and units[-1].text.endswith(":")
+            # "1. …" right after "… initiativ:" is a list item; after an open list item it
+            # is the next chapter ("• … NAV" then "4. Områdesatsingene – en ny innretning")
+            last = cur if cur is not None else (units[-1] if units else None)
+            after_colon = last is not None and text[last.start : last.end].rstrip().endswith(":")
             wraps = nxt is not None and not blank_after and nxt.kind == "text" and _starts_lower(nxt.text)
             if wraps or level == 1 and (
                 (top_number and int(num) <= top_number)
@@ -325,6 +359,22 @@ def parse_document(text: str) -> list[Unit]:
 
         if ln.kind == "bullet":
             close()
+            if (
+                len(units) > 1
+                and units[-1].kind == "paragraph"
+                and units[-2].kind == "bullet"
+                and not units[-1].text.endswith(":")
+                and _wrapped_title(units[-1].text)
+                and not _NOT_A_HEADING.match(units[-1].text)
+            ):
+                # "Barnevern: trygg og god / omsorg for alle barn" between two lists is
+                # the next section's title, not a lead-in; the section's "… vil:" goes on
+                p = units.pop()
+                keep_lead = section_lead
+                heading(p.text, p.start, p.end, None)
+                section_lead = keep_lead
+                if section_lead:
+                    lead_in, lead_commit = section_lead, True
             if units and units[-1].kind == "paragraph" and not last_was_heading and (
                 units[-1].text.endswith(":")
                 or (len(units[-1].text) < 100 and units[-1].text[-1] not in _TERMINAL)
@@ -361,6 +411,10 @@ def parse_document(text: str) -> list[Unit]:
             i += 1
             continue
 
+        if ln.forced:
+            heading(clean(ln.text), ln.start, ln.end, None)
+            i += 1
+            continue
         # A text line: continuation of the open unit, a heading, or a new paragraph.
         if cur is not None and _continues(cur, ln, nxt, blank_since_cur, prev_line_len, text, prev_content):
             cur.end = ln.end
@@ -380,7 +434,9 @@ def parse_document(text: str) -> list[Unit]:
         prev_line_len = len(ln.text)
         i += 1
     close()
-    return units
+    from .layout import restructure  # the layout pass works on units: a module of its own
+
+    return restructure(units, structure, text)
 
 
 def _wrapped_title(t: str) -> bool:
@@ -406,6 +462,13 @@ def _continues(
     cur: Unit, ln: Line, nxt: Line | None, blank_between: bool, prev_len: int, text: str, prev: Line | None = None
 ) -> bool:
     t = ln.text
+    if not blank_between and ln.indented and t[:1].isupper() and (cur.kind == "bullet" or _closed(cur, text)):
+        # " Vi lever av …" after a closed paragraph, " Sykefraværet skal ned" or a
+        # chapter's opening text after a list item: a line that starts a new frame of the
+        # layout starts a new unit (in the corpus no list item goes on in a new frame)
+        return False
+    if not blank_between and cur.kind == "paragraph" and _is_leadin_line(t) and _wrapped_title(clean(text[cur.start : cur.end])):
+        return False  # "En rettferdig og bærekraftig / innvandringspolitikk" then "Arbeiderpartiet vil:"
     if not blank_between:
         # Consecutive lines: a wrapped line of the same unit, unless this line starts a
         # lead-in or a heading squeezed under the unit by the layout:

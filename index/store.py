@@ -47,7 +47,7 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 from .chunk import CHUNKER_VERSION, Chunk, chunk_document
 from .embed import Embedder
-from .manifest import Corpus, CorpusError, Document
+from .manifest import Corpus, CorpusError, Document, Structure
 from .parse import clean
 from .tokenize import grams, tokens
 from .vector_pack import PACK_NAME, read_pack
@@ -70,7 +70,7 @@ class IndexCorrupt(IndexStoreError):
 
 
 def doc_hash(doc: Document, text: str) -> str:
-    meta = json.dumps([doc.id, doc.title, doc.publisher, doc.kind, doc.year, list(doc.inferred), doc.url])
+    meta = json.dumps([doc.id, doc.title, doc.publisher, doc.kind, doc.year, list(doc.inferred), doc.url] + ([doc.structure.key()] if doc.structure.key() != Structure().key() else []))
     return hashlib.sha256(meta.encode() + b"\0" + text.encode()).hexdigest()
 
 
@@ -259,7 +259,7 @@ def build_index(
 
     chunks: list[Chunk] = []
     for d in corpus.documents:
-        chunks.extend(chunk_document(d.id, texts[d.id]))
+        chunks.extend(chunk_document(d.id, texts[d.id], d.structure))
     if not chunks:
         raise IndexStoreError("korpuset har ingen tekst å indeksere")
 

@@ -236,7 +236,10 @@ class Retriever:
         # the lexical query: the question in Bokmål, the glossary's words, and the parts of
         # compounds the documents only use as parts ("bruktmarkedet": "brukt", "markedet";
         # not of words the glossary already bridges, "turistskatt": "besøksbidrag")
-        parts = [part for w in content_words(p.bokmal) if not self.glossary.expansions(w) for part in self.vocabulary.split(w)]
+        # and the compounds that start with a word the documents never use alone
+        # ("biomasse": "biomasseressurser")
+        bare = [w for w in content_words(p.bokmal) if not self.glossary.expansions(w)]
+        parts = [part for w in bare for part in (*self.vocabulary.split(w), *self.vocabulary.completions(w))]
         lex_text = " ".join([p.expanded, *parts])
         lexical, lex_top = self._bm25(lex_text, hidden)
         ngram, ngram_top = self._ngrams(lex_text, hidden)

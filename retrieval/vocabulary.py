@@ -77,6 +77,22 @@ class Vocabulary:
         return ()
 
     @lru_cache(maxsize=20_000)  # noqa: B019 - one Vocabulary per loaded index
+    def completions(self, word: str, limit: int = 3) -> tuple[str, ...]:
+        """The documents' compounds that start with ``word``, when they never use
+        ``word`` alone ("biomasse" → "biomasseressurser"): the lexical query can then
+        match the passage that holds it. Words shorter than 6 letters have too many."""
+        word = word.lower()
+        if len(word) < 6 or self.uses(word):
+            return ()
+        i = bisect.bisect_left(self._sorted, word)
+        out = []
+        while i < len(self._sorted) and self._sorted[i].startswith(word) and len(out) < limit + 1:
+            if self._sorted[i] != word:
+                out.append(self._sorted[i])
+            i += 1
+        return tuple(out) if len(out) <= limit else ()
+
+    @lru_cache(maxsize=20_000)  # noqa: B019 - one Vocabulary per loaded index
     def nearest(self, word: str) -> str | None:
         """The documents' word one edit away from ``word`` (a letter left out, added or
         changed, or two neighbours swapped), when ``word`` is long and unknown to them;

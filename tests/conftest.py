@@ -21,7 +21,7 @@ def corpus():
 
 @pytest.fixture(scope="session")
 def chunks_by_doc(corpus):
-    return {d.id: chunk_document(d.id, corpus.read_text(d)) for d in corpus.documents}
+    return {d.id: chunk_document(d.id, corpus.read_text(d), d.structure) for d in corpus.documents}
 
 
 @pytest.fixture(scope="session")

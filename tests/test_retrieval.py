@@ -131,7 +131,7 @@ def test_search_json_output_has_the_fields(built_index):
     data = json.loads(out.stdout)
     assert data["query"] == "Vil Ap fjerne kontantstøtten?" and data["abstained"] is False
     assert data["confidence"] == "high" and data["language"] == "nb"
-    assert len(data["results"]) == 3
+    assert 1 <= len(data["results"]) <= 3  # -k is a ceiling: weak hits below the cut are left out
     for r in data["results"]:
         assert {"doc_id", "title", "section", "kind", "text", "score", "start", "end", "highlight"} <= set(r)
 

@@ -78,7 +78,9 @@ def test_who_won_or_who_leads_is_not_covered(retriever, question):
         ("Hva mener Høyre om formuesskatten?", True, "other_party"),
         ("Hva er Senterpartiets politikk for ulv og rovdyr?", True, "other_party"),  # genitive
         ("Hvem vant stortingsvalget i 2025?", True, "person"),
-        ("Hvor mange lærere mangler det i norsk skole i dag?", True, "current"),
+        # the topic (teacher recruitment) is covered, the figure is not: either verdict,
+        # as long as the reply says the documents hold no current figures
+        ("Hvor mange lærere mangler det i norsk skole i dag?", None, "current"),
         ("Hva sa Støre i partilederdebatten i går?", True, "current"),
         # last year's figure: said above whatever passages are shown
         ("Hvor mange asylsøkere kom til Norge i fjor?", None, "current"),

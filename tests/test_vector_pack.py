@@ -26,7 +26,7 @@ def test_a_fresh_embedding_equals_the_shipped_one(pack, corpus, embedder):
     passages from every document, both views."""
     sample = []
     for d in corpus.documents:
-        chunks = chunk_document(d.id, corpus.read_text(d))
+        chunks = chunk_document(d.id, corpus.read_text(d), d.structure)
         sample += [chunks[0].embed_text, chunks[len(chunks) // 2].text]
     fresh = embedder.passages(sample)
     for text, vec in zip(sample, fresh):
@@ -81,7 +81,7 @@ def test_a_damaged_or_foreign_pack_is_detected_and_not_served(tmp_path, embedder
         encoding="utf-8",
     )
     corpus = load_corpus(root)
-    chunks = [c for d in corpus.documents for c in chunk_document(d.id, corpus.read_text(d))]
+    chunks = [c for d in corpus.documents for c in chunk_document(d.id, corpus.read_text(d), d.structure)]
     texts = [c.embed_text for c in chunks] + [c.text for c in chunks]
     real = embedder.passages(texts)
     # a pack whose vectors are deliberately wrong (reversed): served, they would be visible

@@ -44,7 +44,7 @@ async def test_compare_shows_each_covering_document_once_and_names_the_rest(serv
     assert len(view.buttons[0]) == len(view.passages)
 
 
-async def test_tema_reaches_a_named_sections_commitments_in_three_taps(services):
+async def test_tema_reaches_a_named_sections_commitments_in_four_taps(services):
     engine = services.engine
     view = engine.topics()
     assert isinstance(view, Message)
@@ -57,11 +57,12 @@ async def test_tema_reaches_a_named_sections_commitments_in_three_taps(services)
 
     v1 = await engine.press(tap(view, "Arbeiderpartiets program"), "")  # tap 1: the document
     v2 = await engine.press(tap(v1, "Del 2: Bedre velferd"), "")  # tap 2: the part
-    v3 = await engine.press(tap(v2, "Skolereform: Innføre heldagsskole"), "")  # tap 3: the section
+    v2 = await engine.press(tap(v2, "En skole der alle kan lykkes"), "")  # tap 3: the chapter
+    v3 = await engine.press(tap(v2, "Skolereform: Innføre heldagsskole"), "")  # tap 4: the section
     assert isinstance(v3, SectionView) and v3.path[-1] == "Skolereform: Innføre heldagsskole for de yngste"
     assert any(p.chunk.kind == "commitment" for p in v3.passages)
     back = await engine.press(tap(v3, "Tilbake"), "")
-    assert isinstance(back, SectionView) and back.path == ("Del 2: Bedre velferd i hele landet",)
+    assert isinstance(back, SectionView) and back.path == ("Del 2: Bedre velferd i hele landet", "En skole der alle kan lykkes og lik rett til utdanning")
 
 
 async def test_an_answer_offers_more_from_the_same_topic(services):

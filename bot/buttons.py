@@ -1,7 +1,8 @@
 """Typed button data (Telegram's ``callback_data``, at most 64 bytes), in the manner of
 aiogram's ``CallbackData``: each button is a small dataclass with a prefix; ``pack()``
 writes ``prefix:field:field`` and refuses anything over 64 bytes, ``unpack()`` parses it
-back into the right class or returns None for data we did not make (old or forged)."""
+back into the right class or returns None for data we did not make (old or forged).
+``unpack()`` is the one parser: channels call it once and route by the typed result."""
 from __future__ import annotations
 
 import re
@@ -32,12 +33,6 @@ class CallbackData:
         if len(data.encode()) > MAX_BYTES:
             raise ButtonDataError(f"{data!r} is longer than {MAX_BYTES} bytes")
         return data
-
-    @classmethod
-    def pattern(cls) -> str:
-        """A regular expression for python-telegram-bot's CallbackQueryHandler."""
-        n = len(fields(cls))
-        return rf"^{re.escape(cls.prefix)}" + r"(:[A-Za-z0-9_\-]*)" * n + "$"
 
     @classmethod
     def parse(cls, data: str):

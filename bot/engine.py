@@ -21,58 +21,17 @@ from retrieval.search import Retriever
 from . import buttons as b
 from .privacy import user_hash
 from .state import AnswerRecord, Prefs, StateStore
-from .views import (
-    AnswerPage,
-    Button,
-    CheckView,
-    Citation,
-    CompareView,
-    ContextView,
-    DocumentList,
-    InlineItem,
-    Message,
-    NotCovered,
-    Passage,
-    SectionView,
-    View,
-)
-from .wording import CHECK_USAGE, COMPARE_USAGE, EXPIRED, NO_MORE
+from . import commands
+from . import wording as w
+from .views import AnswerPage, Button, Citation, ContextView, DocumentList, InlineItem, Message, NotCovered, Passage, View
+from .volunteers import VolunteerTools, nearest_topics
+from .volunteers import digest as _digest
+from .volunteers import short as _short
 
 PAGES = 5  # how many pages of results "Vis flere" reaches
-SECTION_PAGE = 5  # passages per page when browsing a section
-COMPARE_MARGIN = 0.035  # /sammenlign: how far below the best document's passage another may score
-
-EXAMPLES = (
-    "Vil Ap fjerne kontantstøtten?",
-    "Hva vil dere gjøre med boligprisene?",
-    "Hvor mange nye politistillinger kommer?",
-    "Kva meiner Ap om skatt?",
-)
-
-WELCOME = (
-    "Hei! Jeg svarer på spørsmål om politiske dokumenter ved å vise deg avsnittene som "
-    "svarer, ordrett og med kilde. Jeg finner ikke på noe selv.\n\n"
-    "Skriv et spørsmål med egne ord (bokmål, nynorsk eller engelsk), for eksempel:\n{examples}"
-)
-WELCOME_TELEGRAM = (
-    "\n\n/dokumenter viser hva jeg kan svare fra, /filter lar deg velge ett dokument, "
-    "/lofter viser bare løfter («… vil:»), /hjelp forklarer resten."
-)
-HELP_LINES = (
-    "Skriv et spørsmål med egne ord. Jeg viser de avsnittene i dokumentene som passer best, med dokument, kapittel og utgiver.",
-    "Vis flere gir neste treff, Sammenheng viser teksten rundt et avsnitt, 👍/👎 forteller oss om svaret var nyttig.",
-    "Finner jeg bare noe i nærheten, sier jeg det. Finner jeg ingenting, sier jeg det også.",
-    "/filter: søk bare i ett dokument. /lofter: bare løfter («Arbeiderpartiet vil: …»). /nullstill: søk i alt igjen.",
-    "/dokumenter: dokumentene jeg kjenner.",
-    "/sjekk <påstand>: finn løftet en påstand gjelder, ordrett. Eksempel: /sjekk Ap vil legge ned kontantstøtten",
-    "/sammenlign <tema>: hva hvert dokument sier om et tema. Eksempel: /sammenlign politikontakt",
-    "/tema: bla i dokumentenes kapitler og se løftene der.",
-    "I grupper svarer jeg når du nevner meg (@{bot}) eller svarer på en melding fra meg.",
-    "Del et avsnitt i en annen chat: skriv @{bot} og spørsmålet ditt i meldingsfeltet, eller @{bot} sjekk og en påstand.",
-)
 
 
-class Engine:
+class Engine(VolunteerTools):
     def __init__(
         self,
         retriever: Retriever,
@@ -140,9 +99,9 @@ class Engine:
     def scope(self, prefs: Prefs) -> str:
         parts = []
         if prefs.doc_id and prefs.doc_id in self._retriever.docs:
-            parts.append(f"bare «{self._retriever.docs[prefs.doc_id].title}»")
+            parts.append(w.only_document(self._retriever.docs[prefs.doc_id].title))
         if prefs.commitments_only:
-            parts.append("bare løfter")
+            parts.append(w.ONLY_COMMITMENTS)
         return ", ".join(parts)
 
     def documents_view(self) -> DocumentList:
@@ -153,9 +112,9 @@ class Engine:
             [Button(("✅ " if prefs.doc_id == d.id else "") + _short(d.title, 40), b.FilterDoc(self.doc_digest(d.id)))]
             for d in self.documents()
         ]
-        rows.append([Button(("✅ " if not prefs.doc_id else "") + "Alle dokumenter", b.FilterAll())])
-        rows.append([Button(("✅ " if prefs.commitments_only else "☐ ") + "Bare løfter («… vil:»)", b.FilterCommitments())])
-        return Message(text=f"Hvor skal jeg søke? Nå: {self.scope(prefs) or 'alle dokumenter'}.", buttons=rows)
+        rows.append([Button(("✅ " if not prefs.doc_id else "") + w.ALL_DOCUMENTS_BUTTON, b.FilterAll())])
+        rows.append([Button(("✅ " if prefs.commitments_only else "☐ ") + w.ONLY_COMMITMENTS_BUTTON, b.FilterCommitments())])
+        return Message(text=w.where_to_search(self.scope(prefs)), buttons=rows)
 
     async def apply_filter(self, data: b.CallbackData, user: str) -> View:
         prefs = await self.prefs(user)
@@ -172,47 +131,51 @@ class Engine:
             return self.expired()
         await self.store.set_prefs(user, new)
         view = self.filter_menu(new)
-        view.notice = "Søker nå i " + (self.scope(new) or "alle dokumenter")
+        view.notice = w.SEARCHING_NOW + (self.scope(new) or w.ALL_DOCUMENTS)
         return view
 
     async def set_document(self, user: str, doc_id: str) -> Message:
         if doc_id not in self._retriever.docs:
-            return Message(text="Ukjent dokument. Bruk en id fra /dokumenter.")
+            return Message(text=w.UNKNOWN_DOCUMENT)
         prefs = await self.prefs(user)
         await self.store.set_prefs(user, replace(prefs, doc_id=doc_id))
-        return Message(text=f"Søker nå bare i «{self._retriever.docs[doc_id].title}».")
+        return Message(text=w.searching_only(self._retriever.docs[doc_id].title))
 
     async def set_commitments(self, user: str, on: bool | None = None) -> Message:
         prefs = await self.prefs(user)
         new = replace(prefs, commitments_only=(not prefs.commitments_only) if on is None else on)
         await self.store.set_prefs(user, new)
         if new.commitments_only:
-            return Message(text="Viser nå bare løfter («… vil:»-punkter). Skriv /lofter igjen for å se alt.")
-        return Message(text="Viser nå alle typer avsnitt, ikke bare løfter.")
+            return Message(text=w.COMMITMENTS_ON)
+        return Message(text=w.COMMITMENTS_OFF)
 
     async def reset(self, user: str) -> Message:
         await self.store.set_prefs(user, Prefs())
-        return Message(text="Søker nå i alle dokumenter, alle typer avsnitt.")
+        return Message(text=w.RESET)
 
     # --- fixed replies ---------------------------------------------------------------------------
 
     def welcome(self, telegram: bool = True) -> Message:
-        text = WELCOME.format(examples="\n".join(f"• {e}" for e in EXAMPLES))
-        return Message(text=text + (WELCOME_TELEGRAM if telegram else ""))
+        text = w.WELCOME.format(examples="\n".join(f"• {e}" for e in w.EXAMPLES))
+        return Message(text=text + (w.WELCOME_TELEGRAM if telegram else ""))
 
-    def help(self, bot_name: str = "boten") -> Message:
-        return Message(title="Slik bruker du meg", lines=[line.format(bot=bot_name) for line in HELP_LINES])
+    @staticmethod
+    def help(bot_name: str = "boten", channel: str = commands.TELEGRAM) -> Message:
+        """/hjelp: how to ask, then the channel's commands from the one command table."""
+        extra = w.HELP_TELEGRAM if channel == commands.TELEGRAM else ()
+        lines = [*w.HELP_INTRO, *commands.help_lines(channel), *extra]
+        return Message(title=w.HELP_TITLE, lines=[line.format(bot=bot_name) for line in lines])
 
     def unknown_command(self, command: str) -> Message:
-        return Message(text=f"Kommandoen {command[:40]} kjenner jeg ikke. Skriv /hjelp for å se hva jeg kan, eller still et spørsmål.")
+        return Message(text=w.unknown_command(command))
 
     def not_text(self) -> Message:
-        return Message(text="Jeg forstår bare tekst. Skriv spørsmålet ditt med ord, så leter jeg i dokumentene.")
+        return Message(text=w.NOT_TEXT)
 
     def rate_limited(self) -> Message:
-        return Message(text="Du sender spørsmål veldig raskt. Vent et øyeblikk og prøv igjen.")
+        return Message(text=w.RATE_LIMITED)
 
-    def expired(self, text: str = EXPIRED) -> Message:
+    def expired(self, text: str = w.EXPIRED) -> Message:
         return Message(text=text, notice=text, expired=True)
 
     # --- answering -------------------------------------------------------------------------------
@@ -224,10 +187,10 @@ class Engine:
     async def ask(self, question: str, user: str = "", source: str = "chat") -> View:
         q = " ".join(question.split())
         if not q:
-            return Message(text="Skriv et spørsmål, for eksempel: «" + EXAMPLES[0] + "»")
+            return Message(text=w.EMPTY_QUESTION)
         note = ""
         if len(q) > self.max_question_chars:
-            note = f"Spørsmålet var langt ({len(q)} tegn), så jeg søkte på de første {self.max_question_chars}."
+            note = w.long_question(len(q), self.max_question_chars)
             q = q[: self.max_question_chars]
         prefs = await self.prefs(user)
         result = await self._search(q, prefs, self.per_page * PAGES)
@@ -248,18 +211,18 @@ class Engine:
     def _page(self, token: str, question: str, prefs: Prefs, hits: list[Hit], page: int, confidence: str, note: str = "") -> AnswerPage:
         start = page * self.per_page
         shown = hits[start : start + self.per_page]
-        rows: list[list[Button]] = [[Button(f"📖 Sammenheng {start + n}", b.Context(_digest(h.chunk.id))) for n, h in enumerate(shown, 1)]]
+        rows: list[list[Button]] = [[Button(w.context_button(start + n), b.Context(_digest(h.chunk.id))) for n, h in enumerate(shown, 1)]]
         nav = []
         if page > 0:
-            nav.append(Button("◀ Forrige", b.More(token, page - 1)))
+            nav.append(Button(w.PREVIOUS, b.More(token, page - 1)))
         if start + len(shown) < len(hits):
-            nav.append(Button("Vis flere ▶", b.More(token, page + 1)))
+            nav.append(Button(w.MORE, b.More(token, page + 1)))
         if nav:
             rows.append(nav)
-        rows.append([Button("👍", b.Vote(token, True)), Button("👎", b.Vote(token, False)), Button("↗ Del", share=question[:200])])
+        rows.append([Button("👍", b.Vote(token, True)), Button("👎", b.Vote(token, False)), Button(w.SHARE, share=question[:200])])
         topic = self._topic_button(shown[0].chunk if shown else None)
         if topic is not None:
-            rows.append([topic, Button("✅ Sjekk et løfte", b.CheckPrompt())])
+            rows.append([topic, Button(w.CHECK_A_PROMISE, b.CheckPrompt())])
         return AnswerPage(
             buttons=rows,
             question=question,
@@ -281,7 +244,7 @@ class Engine:
         result = await self._search(answer.question, answer.prefs, self.per_page * PAGES)
         hits = [] if result.abstained else result.hits
         if page * self.per_page >= len(hits):
-            return self.expired(NO_MORE)
+            return self.expired(w.NO_MORE)
         return self._page(token, answer.question, answer.prefs, hits, page, answer.confidence or "high")
 
     async def context(self, digest: str) -> View:
@@ -296,7 +259,7 @@ class Engine:
     async def vote(self, token: str, up: bool, user: str) -> View:
         if not await self.store.vote(token, user, up):
             return self.expired()
-        text = "Takk! Det hjelper oss å gjøre svarene bedre."
+        text = w.THANKS
         return Message(text=text, notice=text)
 
     async def inline(self, query: str, limit: int = 5) -> list[InlineItem]:
@@ -310,154 +273,29 @@ class Engine:
             items.append(InlineItem(id=_digest(h.chunk.id), title=_short(title, 60), description=_short(h.chunk.display, 120), passage=Passage.of(n, h)))
         return items
 
-    # --- checking a claim, comparing documents, browsing topics ---------------------------------
-
-    async def check(self, claim: str, user: str = "", source: str = "chat") -> View:
-        """/sjekk: commitments first; the closest promises verbatim, marked when they hedge,
-        with any passage of the same section that qualifies them. Never says yes or no."""
-        q = " ".join(claim.split())[: self.max_question_chars]
-        if not q:
-            return Message(text=CHECK_USAGE)
-        r = self._retriever
-        promises_only = Prefs(commitments_only=True)
-        result = await self._search(q, promises_only, 3)
-        general = await self._search(q, Prefs(), 10)
-        found = not result.abstained and result.confidence == "high" and not general.abstained
-        promises = result.hits if not result.abstained else result.near_misses
-        promises = promises[:2] if found else promises[:1]
-        token = secrets.token_urlsafe(6)
-        await self.store.save_answer(
-            token, AnswerRecord(q, promises_only, r.build, user, source, found, result.confidence, tuple(h.chunk.id for h in promises))
-        )
-        if not promises:
-            return NotCovered(question=q, topics=nearest_topics(general.near_misses or general.hits))
-        passages = [Passage.of(n, h) for n, h in enumerate(promises, 1)]
-        hedges = {p.number: w for p in passages if (w := r.hedges.find(p.chunk.text))}
-        top = promises[0].chunk
-        qualifiers = [
-            Passage.of(len(passages) + 1, h)
-            for h in (general.hits if not general.abstained else [])
-            if h.chunk.section == top.section and h.chunk.kind != "commitment" and h.chunk.id not in {p.chunk.id for p in passages}
-        ][:1]
-        rows = [[Button(f"📖 Sammenheng {p.number}", b.Context(_digest(p.chunk.id))) for p in passages + qualifiers]]
-        rows.append([Button("👍", b.Vote(token, True)), Button("👎", b.Vote(token, False)), Button("↗ Del", share=f"sjekk {q}"[:200])])
-        topic = self._topic_button(top)
-        if topic is not None:
-            rows.append([topic])
-        doc = r.docs[top.doc_id]
-        where = "programmet" if "program" in doc.kind.lower() else f"«{doc.title}»"
-        return CheckView(buttons=rows, claim=q, found=found, where=where, promises=passages, hedges=hedges, qualifiers=qualifiers, token=token)
-
-    async def compare(self, topic: str, user: str = "", source: str = "chat") -> View:
-        """/sammenlign: the best passage from each document that covers the topic, in the
-        manifest's order; the others are named."""
-        q = " ".join(topic.split())[: self.max_question_chars]
-        if not q:
-            return Message(text=COMPARE_USAGE)
-        r = self._retriever
-        docs = list(r.docs.values())
-        results = await asyncio.gather(*(self._search(q, Prefs(doc_id=d.id), 1) for d in docs))
-        # The bar: the decision's high confidence, or a covered passage scoring within
-        # COMPARE_MARGIN of the best document's (a document is judged next to the others).
-        best = max((res.hits[0].score for res in results if not res.abstained and res.hits), default=0.0)
-        hits, missing = [], []
-        for d, res in zip(docs, results):
-            ok = not res.abstained and res.hits and (res.confidence == "high" or res.hits[0].score >= best - COMPARE_MARGIN)
-            if ok:
-                hits.append(res.hits[0])
-            else:
-                missing.append(d.title)
-        token = secrets.token_urlsafe(6)
-        await self.store.save_answer(token, AnswerRecord(q, Prefs(), r.build, user, source, bool(hits), None, tuple(h.chunk.id for h in hits)))
-        if not hits:
-            return NotCovered(question=q, topics=[])
-        passages = [Passage.of(n, h) for n, h in enumerate(hits, 1)]
-        rows = [[Button(f"📖 {p.number}", b.Context(_digest(p.chunk.id))) for p in passages]]
-        rows.append([Button("👍", b.Vote(token, True)), Button("👎", b.Vote(token, False))])
-        return CompareView(buttons=rows, topic=q, passages=passages, missing=missing, token=token)
-
-    def _topic_button(self, chunk) -> Button | None:
-        if chunk is None:
-            return None
-        tree = self._retriever.sections.get(chunk.doc_id)
-        node = tree.node_of(chunk.section) if tree else None
-        if node is None:
-            return None
-        return Button("🗂 Mer fra samme tema", b.Topic(self.doc_digest(chunk.doc_id), node, 0))
-
-    def topics(self, doc_digest: str = "", node: int = -1, page: int = 0, commitments_only: bool = False) -> View:
-        """/tema: the documents; a document's or section's subsections and passages."""
-        r = self._retriever
-        if not doc_digest or node < 0:
-            rows = [[Button(_short(d.title, 50), b.Topic(self.doc_digest(d.id), 0, 0))] for d in self.documents()]
-            return Message(text="Velg et dokument for å se hva det handler om:", buttons=rows)
-        doc = next((d for d in r.docs.values() if self.doc_digest(d.id) == doc_digest), None)
-        tree = r.sections.get(doc.id) if doc else None
-        here = tree.get(node) if tree else None
-        if doc is None or here is None or page < 0:
-            return self.expired()
-        chunks = here.chunks
-        if commitments_only:
-            chunks = [i for i in chunks if r.chunks[i].kind == "commitment"]
-        pages = max(1, -(-len(chunks) // SECTION_PAGE))
-        if page >= pages:
-            return self.expired(NO_MORE)
-        shown = chunks[page * SECTION_PAGE : (page + 1) * SECTION_PAGE]
-        passages = [Passage.of(page * SECTION_PAGE + n, r.hit_at(i)) for n, i in enumerate(shown, 1)]
-        rows = [[Button(f"📂 {_short(tree.nodes[c].title, 45)} ({tree.nodes[c].total})", b.Topic(doc_digest, c, 0))] for c in here.children]
-        nav = []
-        if page > 0:
-            nav.append(Button("◀ Forrige", b.Topic(doc_digest, node, page - 1)))
-        if page + 1 < pages:
-            nav.append(Button("Flere ▶", b.Topic(doc_digest, node, page + 1)))
-        if nav:
-            rows.append(nav)
-        parent = tree.parent(node)
-        rows.append([Button("⬅ Tilbake", b.Topic(doc_digest if parent is not None else "", parent if parent is not None else -1, 0))])
-        return SectionView(
-            buttons=rows, doc_title=doc.title, path=here.path, passages=passages, subsections=len(here.children), page=page, pages=pages, commitments_only=commitments_only
-        )
-
-    async def inline_check(self, claim: str, limit: int = 3) -> list[InlineItem]:
-        """Inline mode's "@bot sjekk …": the closest promises, each shareable with its
-        citation (and hedge note)."""
-        q = " ".join(claim.split())[: self.max_question_chars]
-        if len(q) < 3:
-            return []
-        result = await self._search(q, Prefs(commitments_only=True), limit)
-        items = []
-        for n, h in enumerate(result.hits or result.near_misses, 1):
-            hedge = self._retriever.hedges.find(h.chunk.text)
-            title = ("⚠️ " + hedge + ": " if hedge else "✅ ") + _short(h.chunk.text, 50)
-            items.append(InlineItem(id="s" + _digest(h.chunk.id), title=title, description=_short(h.doc.title, 120), passage=Passage.of(n, h)))
-        return items
-
-    async def press(self, data: str, user: str) -> View:
-        """Route a button press. Unknown, stale or forged data gets the polite "ask again"."""
-        button = b.unpack(data)
-        if isinstance(button, b.More):
-            return await self.page(button.token, button.page)
-        if isinstance(button, b.Context):
-            return await self.context(button.chunk)
-        if isinstance(button, b.Vote):
-            return await self.vote(button.token, button.up, user)
-        if isinstance(button, (b.FilterDoc, b.FilterAll, b.FilterCommitments)):
-            return await self.apply_filter(button, user)
-        if isinstance(button, b.Topic):
-            return self.topics(button.doc, button.node, button.page)
-        if isinstance(button, b.CheckPrompt):
-            return Message(text=CHECK_USAGE)
+    async def press(self, button: b.CallbackData | None, user: str) -> View:
+        """Answer a button press, routed by its typed data. The channel parses the data once
+        (:func:`bot.buttons.unpack`); None (data we did not make, or from an older version)
+        gets the polite "ask again"."""
+        match button:
+            case b.More(token=token, page=page):
+                return await self.page(token, page)
+            case b.Context(chunk=chunk):
+                return await self.context(chunk)
+            case b.Vote(token=token, up=up):
+                return await self.vote(token, up, user)
+            case b.FilterDoc() | b.FilterAll() | b.FilterCommitments():
+                return await self.apply_filter(button, user)
+            case b.Topic(doc=doc, node=node, page=page):
+                return self.topics(doc, node, page)
+            case b.CheckPrompt():
+                return Message(text=w.CHECK_USAGE)
         return self.expired()
 
-
-def nearest_topics(near: list[Hit]) -> list[str]:
-    """The sections of the nearest passages, for a "not covered" reply."""
-    topics: list[str] = []
-    for h in near:
-        t = h.chunk.section[-1] if h.chunk.section else h.doc.title
-        if t not in topics:
-            topics.append(t)
-    return topics
+    async def press_data(self, data: str | None, user: str) -> View:
+        """A press given as its packed string (what a channel receives): parsed once, then
+        routed by :meth:`press`."""
+        return await self.press(b.unpack(data), user)
 
 
 def result_view(result: SearchResult) -> View:
@@ -468,11 +306,3 @@ def result_view(result: SearchResult) -> View:
     return AnswerPage(
         question=result.query, passages=[Passage.of(n, h) for n, h in enumerate(result.hits, 1)], confidence=result.confidence or "high", reason=reason
     )
-
-
-def _digest(chunk_id: str) -> str:
-    return chunk_id.rsplit("#", 1)[-1]
-
-
-def _short(s: str, n: int) -> str:
-    return s if len(s) <= n else s[: n - 1].rstrip() + "…"

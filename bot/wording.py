@@ -41,3 +41,92 @@ COMPARE_USAGE = "Skriv /sammenlign og et tema, for eksempel: /sammenlign politik
 
 def hedge_note(word: str) -> str:
     return f"Merk: formulert som «{word}»"
+
+
+# --- the engine's replies ------------------------------------------------------------------
+
+EXAMPLES = (
+    "Vil Ap fjerne kontantstøtten?",
+    "Hva vil dere gjøre med boligprisene?",
+    "Hvor mange nye politistillinger kommer?",
+    "Kva meiner Ap om skatt?",
+)
+WELCOME = (
+    "Hei! Jeg svarer på spørsmål om politiske dokumenter ved å vise deg avsnittene som "
+    "svarer, ordrett og med kilde. Jeg finner ikke på noe selv.\n\n"
+    "Skriv et spørsmål med egne ord (bokmål, nynorsk eller engelsk), for eksempel:\n{examples}"
+)
+WELCOME_TELEGRAM = (
+    "\n\n/dokumenter viser hva jeg kan svare fra, /filter lar deg velge ett dokument, "
+    "/lofter viser bare løfter («… vil:»), /hjelp forklarer resten."
+)
+HELP_TITLE = "Slik bruker du meg"
+# Before the commands (which come from bot.commands) ...
+HELP_INTRO = (
+    "Skriv et spørsmål med egne ord. Jeg viser de avsnittene i dokumentene som passer best, med dokument, kapittel og utgiver.",
+    "Vis flere gir neste treff, Sammenheng viser teksten rundt et avsnitt, 👍/👎 forteller oss om svaret var nyttig.",
+    "Finner jeg bare noe i nærheten, sier jeg det. Finner jeg ingenting, sier jeg det også.",
+)
+# ... and after them, in Telegram only.
+HELP_TELEGRAM = (
+    "I grupper svarer jeg når du nevner meg (@{bot}) eller svarer på en melding fra meg.",
+    "Del et avsnitt i en annen chat: skriv @{bot} og spørsmålet ditt i meldingsfeltet, eller @{bot} sjekk og en påstand.",
+)
+
+ALL_DOCUMENTS = "alle dokumenter"
+ALL_DOCUMENTS_BUTTON = "Alle dokumenter"
+ONLY_COMMITMENTS = "bare løfter"
+ONLY_COMMITMENTS_BUTTON = "Bare løfter («… vil:»)"
+SEARCHING_NOW = "Søker nå i "
+
+
+def only_document(title: str) -> str:
+    return f"bare «{title}»"
+
+
+def where_to_search(scope: str) -> str:
+    return f"Hvor skal jeg søke? Nå: {scope or ALL_DOCUMENTS}."
+
+
+UNKNOWN_DOCUMENT = "Ukjent dokument. Bruk en id fra /dokumenter."
+
+
+def searching_only(title: str) -> str:
+    return f"Søker nå bare i «{title}»."
+
+
+COMMITMENTS_ON = "Viser nå bare løfter («… vil:»-punkter). Skriv /lofter igjen for å se alt."
+COMMITMENTS_OFF = "Viser nå alle typer avsnitt, ikke bare løfter."
+RESET = "Søker nå i alle dokumenter, alle typer avsnitt."
+
+
+def unknown_command(command: str) -> str:
+    return f"Kommandoen {command[:40]} kjenner jeg ikke. Skriv /hjelp for å se hva jeg kan, eller still et spørsmål."
+
+
+NOT_TEXT = "Jeg forstår bare tekst. Skriv spørsmålet ditt med ord, så leter jeg i dokumentene."
+RATE_LIMITED = "Du sender spørsmål veldig raskt. Vent et øyeblikk og prøv igjen."
+EMPTY_QUESTION = "Skriv et spørsmål, for eksempel: «" + EXAMPLES[0] + "»"
+
+
+def long_question(chars: int, limit: int) -> str:
+    return f"Spørsmålet var langt ({chars} tegn), så jeg søkte på de første {limit}."
+
+
+THANKS = "Takk! Det hjelper oss å gjøre svarene bedre."
+THE_PROGRAMME = "programmet"
+CHOOSE_DOCUMENT = "Velg et dokument for å se hva det handler om:"
+
+# button labels
+MORE = "Vis flere ▶"
+PREVIOUS = "◀ Forrige"
+NEXT_SECTION_PAGE = "Flere ▶"
+BACK = "⬅ Tilbake"
+SHARE = "↗ Del"
+CHECK_A_PROMISE = "✅ Sjekk et løfte"
+SAME_TOPIC = "🗂 Mer fra samme tema"
+
+
+def context_button(n: int) -> str:
+    return f"📖 Sammenheng {n}"
+

@@ -48,13 +48,38 @@ def test_every_command_and_option_is_in_the_readme():
     assert not problems, problems
 
 
-def test_every_chat_command_is_in_the_readme_and_the_help():
-    from bot.engine import HELP_LINES
-    from bot.telegram_app import COMMANDS
+def test_every_chat_command_is_in_the_readme_and_every_channels_help():
+    from bot import commands
+    from bot.render_text import render
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    help_text = " ".join(HELP_LINES)
-    for name, _ in COMMANDS:
-        assert f"`/{name}" in readme, name
-        if name not in ("start", "hjelp"):  # the help does not list itself
-            assert f"/{name}" in help_text, name
+    telegram_help = render(commands_engine_help(commands.TELEGRAM))
+    terminal_help = commands.terminal_help()
+    for c in commands.COMMANDS:
+        assert f"`/{c.name}" in readme, c.name
+        if c.name in ("start", "hjelp") or not c.menu:  # the help does not list itself
+            continue
+        if commands.TELEGRAM in c.channels:
+            assert f"/{c.name}" in telegram_help, c.name
+        if commands.TERMINAL in c.channels:
+            assert f"/{c.name}" in terminal_help, c.name
+        else:
+            assert f"/{c.name}" not in terminal_help, c.name
+
+
+def commands_engine_help(channel):
+    """The engine's /hjelp (it reads only the command table and the wording)."""
+    from bot.engine import Engine
+
+    return Engine.help("boten", channel)
+
+
+def test_every_channel_has_a_handler_for_each_of_its_commands_and_no_other():
+    from bot import commands
+    from bot.channels.telegram.handlers import TelegramBot
+    from bot.channels.terminal import TerminalChat
+
+    telegram = TelegramBot.__new__(TelegramBot).command_handlers()
+    terminal = TerminalChat.__new__(TerminalChat).handlers()
+    assert set(telegram) == {c.name for c in commands.for_channel(commands.TELEGRAM)}
+    assert set(terminal) == {c.name for c in commands.for_channel(commands.TERMINAL)}

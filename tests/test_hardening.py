@@ -184,7 +184,7 @@ async def test_the_long_question_notice_names_the_limit_search_uses(services):
 
 async def test_a_forged_negative_page_gets_the_polite_answer(services):
     view = await services.engine.ask("Vil Ap fjerne kontantstøtten?")
-    forged = await services.engine.press(f"p:{view.token}:-1", "")
+    forged = await services.engine.press_data(f"p:{view.token}:-1", "")
     assert forged.expired and forged.notice
 
 
@@ -201,7 +201,9 @@ def test_a_corrupt_embedding_cache_is_set_aside_and_the_build_succeeds(tmp_path)
 
 def test_the_terminal_welcome_names_only_terminal_commands(services):
     from bot.render_text import render
-    from bot.terminal import TERMINAL_HELP
+    from bot.commands import terminal_help
+
+    TERMINAL_HELP = terminal_help()
 
     welcome = render(services.engine.welcome(telegram=False))
     assert "/filter" not in welcome and "/filter" not in TERMINAL_HELP

@@ -17,7 +17,8 @@ import aiohttp
 
 from bot.services import build_services
 from bot.settings import Settings
-from bot.webhook import SECRET_HEADER, serve_webhook
+from bot.channels.telegram import SECRET_HEADER, TelegramChannel
+from bot.server import serve
 
 from .fake_bot_api import FakeBotAPI, Faults
 from .test_telegram import TOKEN
@@ -60,7 +61,7 @@ async def test_webhook_checks_the_secret_serves_health_and_drains_on_stop(tmp_pa
     )
     services = build_services(settings, retriever)
     stop = asyncio.Event()
-    server = asyncio.create_task(serve_webhook(services, stop))
+    server = asyncio.create_task(serve(services, [TelegramChannel(services, webhook=True)], host="127.0.0.1", port=port, stop=stop))
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:

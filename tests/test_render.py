@@ -2,8 +2,6 @@
 and the typed button data."""
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from bot import buttons as b
@@ -76,7 +74,7 @@ def test_button_data_round_trips_and_stays_within_64_bytes():
     for data in (b.More("AbC_-1", 3), b.Context("0f3a9c"), b.Vote("tok", False), b.FilterDoc("abcdef0123"), b.FilterAll(), b.FilterCommitments()):
         packed = data.pack()
         assert len(packed.encode()) <= 64 and b.unpack(packed) == data
-        assert re.match(type(data).pattern(), packed)
+        assert type(b.unpack(packed)) is type(data)
     with pytest.raises(b.ButtonDataError):
         b.More("x" * 70, 1).pack()
     with pytest.raises(b.ButtonDataError):

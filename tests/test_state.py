@@ -114,7 +114,7 @@ async def test_a_restarted_single_process_keeps_preferences_and_vis_flere(tmp_pa
     second = build_services(settings, retriever)  # a new process, as far as state goes
     await second.open()
     try:
-        page = await second.engine.press(f"p:{answer.token}:1", user)
+        page = await second.engine.press_data(f"p:{answer.token}:1", user)
         assert isinstance(page, AnswerPage) and page.passages[0].number == 4
         assert all(p.chunk.kind == "commitment" for p in page.passages)
         assert (await second.engine.prefs(second.engine.user(555))).commitments_only

@@ -17,7 +17,7 @@ import pytest
 
 from bot.services import build_services
 from bot.settings import Settings
-from bot.telegram_app import build_application
+from bot.channels.telegram import TelegramChannel
 
 from .fake_bot_api import BOT_USER, FakeBotAPI, Faults
 
@@ -74,19 +74,17 @@ async def start_bot(tmp_path, retriever, faults: Faults | None = None, **setting
         **settings_kw,
     )
     services = build_services(settings, retriever)
-    app = build_application(services)
-    await app.initialize()
-    await app.post_init(app)
-    await app.start()
-    await app.updater.start_polling(poll_interval=0.0, timeout=1)
-    return BotHarness(api, app, services)
+    await services.open()
+    channel = TelegramChannel(services)
+    await channel.start(poll_interval=0.0, timeout=1)
+    h = BotHarness(api, channel.application, services)
+    h.channel = channel
+    return h
 
 
 async def stop_bot(h: BotHarness) -> None:
-    await h.app.updater.stop()
-    await h.app.stop()
-    await h.app.shutdown()
-    await h.app.post_shutdown(h.app)
+    await h.channel.stop()
+    await h.services.close()
     await h.api.stop()
 
 

@@ -55,20 +55,20 @@ async def test_tema_reaches_a_named_sections_commitments_in_four_taps(services):
         assert len(data.encode()) <= 64
         return data
 
-    v1 = await engine.press(tap(view, "Arbeiderpartiets program"), "")  # tap 1: the document
-    v2 = await engine.press(tap(v1, "Del 2: Bedre velferd"), "")  # tap 2: the part
-    v2 = await engine.press(tap(v2, "En skole der alle kan lykkes"), "")  # tap 3: the chapter
-    v3 = await engine.press(tap(v2, "Skolereform: Innføre heldagsskole"), "")  # tap 4: the section
+    v1 = await engine.press_data(tap(view, "Arbeiderpartiets program"), "")  # tap 1: the document
+    v2 = await engine.press_data(tap(v1, "Del 2: Bedre velferd"), "")  # tap 2: the part
+    v2 = await engine.press_data(tap(v2, "En skole der alle kan lykkes"), "")  # tap 3: the chapter
+    v3 = await engine.press_data(tap(v2, "Skolereform: Innføre heldagsskole"), "")  # tap 4: the section
     assert isinstance(v3, SectionView) and v3.path[-1] == "Skolereform: Innføre heldagsskole for de yngste"
     assert any(p.chunk.kind == "commitment" for p in v3.passages)
-    back = await engine.press(tap(v3, "Tilbake"), "")
+    back = await engine.press_data(tap(v3, "Tilbake"), "")
     assert isinstance(back, SectionView) and back.path == ("Del 2: Bedre velferd i hele landet", "En skole der alle kan lykkes og lik rett til utdanning")
 
 
 async def test_an_answer_offers_more_from_the_same_topic(services):
     view = await services.engine.ask("Vil Ap fjerne kontantstøtten?")
     data = next(x.data for row in view.buttons for x in row if "Mer fra samme tema" in x.label)
-    section = await services.engine.press(data.pack(), "")
+    section = await services.engine.press_data(data.pack(), "")
     assert isinstance(section, SectionView)
     assert section.path == view.passages[0].chunk.section
 

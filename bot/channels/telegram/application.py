@@ -1,0 +1,192 @@
+"""The Telegram channel's ``Application`` (python-telegram-bot v22) and its life: built
+with our handlers, a rate limiter that respects Telegram's flood limits and retries
+``RetryAfter`` (429), transient network errors and 5xx answers, and a log filter that
+keeps the token out of every log line.
+
+:class:`TelegramChannel` is what the server (:mod:`bot.server`) runs beside its aiohttp
+application, as python-telegram-bot's ``customwebhookbot.py`` example does: ``start()``
+initializes the application, registers the command menu from the command table, starts
+it and then polls or (in webhook mode) registers the webhook; ``stop()`` stops polling
+(acknowledging what was fetched), answers the updates in hand and shuts down. The
+server's lifecycle does the rest (the store, following builds); PTB's ``post_init`` is
+not used.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import web
+from telegram import BotCommand, Update
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from ... import commands
+from ...services import Services
+from .handlers import TelegramBot
+from .webhook import webhook_route
+
+log = logging.getLogger("policybot.telegram")
+# Calls that are safe to repeat after a timeout (a repeated sendMessage could duplicate).
+_IDEMPOTENT = {"editMessageText", "answerCallbackQuery", "answerInlineQuery", "setMyCommands", "getMe", "deleteWebhook", "setWebhook"}
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    """Telegram's flood limits and RetryAfter retries (AIORateLimiter), plus retries of
+    transient failures: connection errors and 5xx answers (the server did not act on the
+    request) always, timeouts only for calls that are safe to repeat."""
+
+    def __init__(self, network_retries: int = 3, backoff: float = 0.5, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._network_retries = network_retries
+        self._backoff = backoff
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
+        for attempt in range(self._network_retries + 1):
+            try:
+                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+            except RetryAfter:
+                raise
+            except TimedOut:
+                if endpoint not in _IDEMPOTENT or attempt == self._network_retries:
+                    raise
+            except NetworkError:
+                if attempt == self._network_retries:
+                    raise
+            log.warning("%s failed (attempt %d), retrying", endpoint, attempt + 1)
+            await asyncio.sleep(self._backoff * (2**attempt))
+        raise AssertionError("unreachable")
+
+
+class RedactToken(logging.Filter):
+    """Removes the bot token from every log record, tracebacks included (httpx logs request
+    URLs; python-telegram-bot puts the token in InvalidToken's message). A rejected token
+    or an unreachable API at start is reported by the CLI in one line, so their
+    tracebacks are dropped here."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self._token = token
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._token, "<TOKEN>") if self._token else text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, InvalidToken):
+            return False
+        if isinstance(exc, NetworkError):
+            record.msg, record.args = f"{record.getMessage()}: {type(exc).__name__}: {exc}", ()
+            record.exc_info, record.exc_text = None, None
+        msg = record.getMessage()
+        if self._token and self._token in msg:
+            record.msg, record.args = self._redact(msg), ()
+        if record.exc_info:
+            record.exc_text = self._redact(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+def install_redaction(token: str) -> None:
+    f = RedactToken(token)
+    root = logging.getLogger()
+    for h in root.handlers:
+        h.addFilter(f)
+    root.addFilter(f)
+    for name in ("httpx", "telegram", "telegram.ext", "telegram.ext.Application", "telegram.ext.Updater"):
+        logging.getLogger(name).addFilter(f)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def build_application(services: Services, *, updater: bool = True) -> Application:
+    """The configured ``Application`` (not started). Tests drive it against a stand-in."""
+    settings = services.settings
+    token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
+    install_redaction(token)
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram_api_url)
+        .base_file_url(settings.telegram_api_url.replace("/bot", "/file/bot"))
+        .concurrent_updates(settings.concurrent_updates)
+        .rate_limiter(RetryingRateLimiter(max_retries=3) if settings.telegram_rate_limiter else RetryingRateLimiter(max_retries=3, overall_max_rate=0, group_max_rate=0))
+        .connect_timeout(10)
+        .read_timeout(15)
+        .write_timeout(15)
+        .pool_timeout(10)
+        .connection_pool_size(64)
+        .get_updates_read_timeout(40)
+    )
+    if not updater:
+        builder = builder.updater(None)
+    app = builder.build()
+    bot = TelegramBot(services)
+    app.bot_data["policybot"] = bot
+    only_new = filters.UpdateType.MESSAGE  # edits are not new questions
+    handlers = bot.command_handlers()
+    for command in commands.for_channel(commands.TELEGRAM):
+        app.add_handler(CommandHandler(list(command.names()), handlers[command.name], filters=only_new))
+    app.add_handler(MessageHandler(only_new & filters.COMMAND, bot.unknown_command))
+    app.add_handler(MessageHandler(only_new & filters.TEXT & ~filters.COMMAND, bot.question))
+    app.add_handler(MessageHandler(only_new & filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL, bot.not_text))
+    app.add_handler(CallbackQueryHandler(bot.on_button))
+    app.add_handler(InlineQueryHandler(bot.inline))
+    app.add_error_handler(bot.error)
+    return app
+
+
+class TelegramChannel:
+    """Telegram, run beside the server's aiohttp application: long polling, or webhook
+    mode (updates arrive on the server's route from :func:`webhook_route`)."""
+
+    def __init__(self, services: Services, *, webhook: bool = False, register_webhook: bool = True) -> None:
+        self.services = services
+        self.webhook = webhook
+        self.register_webhook = register_webhook
+        self.application = build_application(services, updater=not webhook)
+
+    async def start(self, **polling: Any) -> None:
+        app = self.application
+        settings = self.services.settings
+        await app.initialize()
+        await app.bot.set_my_commands([BotCommand(c, d) for c, d in commands.menu()])
+        await app.start()
+        if self.webhook:
+            if self.register_webhook:
+                url = settings.webhook_url.rstrip("/") + "/" + settings.webhook_path.strip("/")
+                await app.bot.set_webhook(
+                    url=url,
+                    secret_token=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+                    allowed_updates=Update.ALL_TYPES,
+                )
+        else:
+            log.info("starting long polling")
+            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False, **polling)
+
+    def routes(self, draining: asyncio.Event) -> list[web.RouteDef]:
+        if not self.webhook:
+            return []
+        return [webhook_route(self.services, self.application, draining)]
+
+    def pending(self) -> int:
+        return self.application.update_queue.qsize()
+
+    async def stop(self) -> None:
+        """Stop fetching (polling acknowledges what it fetched), answer the updates in hand,
+        shut down."""
+        app = self.application
+        log.info("stopping: answering the %d updates in hand", self.pending())
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()  # processes the queue and waits for running handlers
+        await app.shutdown()

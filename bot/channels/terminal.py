@@ -1,0 +1,161 @@
+"""The local chat in the terminal, on the same engine and state store as the Telegram bot.
+
+Reads one question per line (also from a pipe, so it can be scripted) and prints the
+answers as plain text with their citations. The commands are the terminal's rows of the
+command table (:mod:`bot.commands`); this module has one handler per name.
+"""
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TextIO
+
+from ..commands import TERMINAL, lookup, terminal_help
+from ..render_text import render
+from ..services import Services
+from ..views import AnswerPage, SectionView
+
+TERMINAL_USER = "terminal"
+ASK_FIRST = "Still et spørsmål først."
+CONTEXT_USAGE = "Skriv /sammenheng og nummeret på et treff som vises, for eksempel /sammenheng 1."
+
+
+class TerminalChat:
+    """One terminal conversation: the last answer (for /flere and /sammenheng) and the
+    handlers of the terminal's commands. A handler returns the text to print, or None to
+    end the chat."""
+
+    def __init__(self, services: Services) -> None:
+        self.engine = services.engine
+        self.user = self.engine.user(TERMINAL_USER)
+        self.last: AnswerPage | None = None
+
+    def handlers(self) -> dict[str, Callable[[str], Awaitable[str | None]]]:
+        return {
+            "start": self.start,
+            "hjelp": self.help,
+            "dokumenter": self.documents,
+            "dokument": self.document,
+            "lofter": self.commitments,
+            "nullstill": self.reset,
+            "flere": self.more,
+            "sammenheng": self.context,
+            "sjekk": self.check,
+            "sammenlign": self.compare,
+            "tema": self.topics,
+            "avslutt": self.quit,
+        }
+
+    async def line(self, line: str) -> str | None:
+        if not line.startswith("/"):
+            view = await self.engine.ask(line, user=self.user, source="terminal")
+            self.last = view if isinstance(view, AnswerPage) else self.last
+            return render(view)
+        word, _, arg = line.partition(" ")
+        command = lookup(TERMINAL, word)
+        if command is None:
+            return render(self.engine.unknown_command(word.lower()))
+        return await self.handlers()[command.name](arg.strip())
+
+    async def start(self, arg: str) -> str:
+        return render(self.engine.welcome(telegram=False)) + "\n\n" + terminal_help()
+
+    async def help(self, arg: str) -> str:
+        return terminal_help()
+
+    async def documents(self, arg: str) -> str:
+        return render(self.engine.documents_view())
+
+    async def document(self, arg: str) -> str:
+        return render(await self.engine.set_document(self.user, arg))
+
+    async def commitments(self, arg: str) -> str:
+        return render(await self.engine.set_commitments(self.user))
+
+    async def reset(self, arg: str) -> str:
+        return render(await self.engine.reset(self.user))
+
+    async def more(self, arg: str) -> str:
+        if self.last is None:
+            return ASK_FIRST
+        view = await self.engine.page(self.last.token, self.last.page + 1)
+        if isinstance(view, AnswerPage):
+            self.last = view
+        return render(view)
+
+    async def context(self, arg: str) -> str:
+        passage = None
+        if self.last is not None and arg.isdigit():
+            passage = next((p for p in self.last.passages if p.number == int(arg)), None)
+        if passage is None:
+            return CONTEXT_USAGE
+        return render(await self.engine.context(passage.chunk.id.rsplit("#", 1)[-1]))
+
+    async def check(self, arg: str) -> str:
+        return render(await self.engine.check(arg, user=self.user, source="terminal"))
+
+    async def compare(self, arg: str) -> str:
+        return render(await self.engine.compare(arg, user=self.user, source="terminal"))
+
+    async def topics(self, arg: str) -> str:
+        return _browse(self.engine, arg.split())
+
+    async def quit(self, arg: str) -> None:
+        return None
+
+
+async def chat(services: Services, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    interactive = stdin.isatty()
+    conversation = TerminalChat(services)
+
+    def say(text: str) -> None:
+        stdout.write(text + "\n\n")
+        stdout.flush()
+
+    if interactive:
+        say(render(services.engine.welcome(telegram=False)) + "\n\n" + terminal_help())
+    while True:
+        if interactive:
+            stdout.write("> ")
+            stdout.flush()
+        line = await asyncio.to_thread(stdin.readline)
+        if not line:
+            break
+        line = line.strip()
+        if not line:
+            continue
+        reply = await conversation.line(line)
+        if reply is None:
+            break
+        say(reply)
+
+
+def _browse(engine, args: list[str]) -> str:
+    """/tema in the terminal: numbered subsections instead of buttons."""
+    docs = {d.id: d for d in engine.documents()}
+    if not args:
+        return "Dokumenter (skriv /tema <id>):\n" + "\n".join(f"  {d.id}: {d.title}" for d in docs.values())
+    doc = docs.get(args[0])
+    if doc is None:
+        return "Ukjent dokument. Skriv /tema for listen."
+    node = int(args[1]) if len(args) > 1 and args[1].isdigit() else 0
+    view = engine.topics(engine.doc_digest(doc.id), node, 0)
+    if not isinstance(view, SectionView):
+        return render(view)
+    tree = engine.retriever.sections[doc.id]
+    subs = [f"  /tema {doc.id} {c}: {tree.nodes[c].title} ({tree.nodes[c].total})" for c in tree.nodes[node].children]
+    return render(view) + ("\n\nKapitler:\n" + "\n".join(subs) if subs else "")
+
+
+def run_terminal_chat(services: Services, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
+    async def main() -> None:
+        await services.open()
+        try:
+            await chat(services, stdin, stdout)
+        finally:
+            await services.close()
+
+    asyncio.run(main())

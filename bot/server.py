@@ -1,0 +1,132 @@
+"""The one server: it owns the aiohttp application and the process lifecycle.
+
+    GET  /health     200 {"status": "ok", "chunks", "build", "pending_updates"} while
+                     serving, 503 {"status": "stopping"} while draining
+    (routes the channels add: Telegram's webhook, the web chat)
+
+:func:`serve` opens the services (store, migrations, pruning), follows index builds that
+another replica publishes, starts each channel (Telegram runs beside the aiohttp
+application, as in python-telegram-bot's ``customwebhookbot.py`` example), listens when
+it has a port, and waits for ``stop`` or SIGTERM/SIGINT. Then it drains: health and new
+webhook updates get 503, each channel finishes what it has in hand (polling acknowledges
+what it fetched), the listener closes, and the services close.
+
+A channel here is anything with ``start()``, ``stop()``, ``routes(draining)`` and
+``pending()``.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from aiohttp import web
+
+from .services import Services
+
+log = logging.getLogger("policybot.server")
+FOLLOW_SECONDS = 3.0  # how often a replica checks the store for a build another one published
+MAX_BODY = 1024 * 1024
+
+
+class Channel(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    def routes(self, draining: asyncio.Event) -> list[web.RouteDef]: ...
+    def pending(self) -> int: ...
+
+
+def health_payload(services: Services, channels: Sequence[Channel] = ()) -> dict:
+    r = services.retriever
+    return {
+        "status": "ok",
+        "chunks": len(r.chunks),
+        "build": r.index.path.name,
+        "pending_updates": sum(c.pending() for c in channels),
+    }
+
+
+def make_app(services: Services, channels: Sequence[Channel], draining: asyncio.Event) -> web.Application:
+    async def health(request: web.Request) -> web.Response:
+        if draining.is_set():
+            return web.json_response({"status": "stopping"}, status=503)
+        return web.json_response(health_payload(services, channels))
+
+    app = web.Application(client_max_size=MAX_BODY)
+    app.router.add_get("/health", health)
+    for channel in channels:
+        app.router.add_routes(channel.routes(draining))
+    return app
+
+
+async def follow_builds(services: Services, stop: asyncio.Event) -> None:
+    """Every few seconds: has another replica published a new build with /oppdater?"""
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), FOLLOW_SECONDS)
+        except asyncio.TimeoutError:
+            pass
+        if stop.is_set():
+            return
+        try:
+            await services.follow()
+        except Exception as e:  # noqa: BLE001 - keep serving the current index
+            log.warning("could not follow the published build: %s", e)
+
+
+def _on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
+            pass
+
+
+async def serve(
+    services: Services,
+    channels: Sequence[Channel],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    stop: asyncio.Event | None = None,
+    on_listening: Callable[[str], None] | None = None,
+) -> None:
+    """Serve until ``stop`` is set (or SIGTERM/SIGINT), then drain and return. ``port`` 0:
+    no listener (polling without a health endpoint)."""
+    stop = stop or asyncio.Event()
+    draining = asyncio.Event()
+    stop_follow = asyncio.Event()
+    started: list[Channel] = []
+    runner: web.AppRunner | None = None
+    await services.open()
+    follower = asyncio.create_task(follow_builds(services, stop_follow))
+    try:
+        _on_signals(stop)
+        for channel in channels:
+            await channel.start()
+            started.append(channel)
+        if port:
+            runner = web.AppRunner(make_app(services, channels, draining), access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, host, port).start()
+            log.info("listening on %s:%s", host, port)
+            if on_listening is not None:
+                on_listening(f"http://{host}:{port}")
+        await stop.wait()
+    finally:
+        draining.set()
+        for channel in reversed(started):
+            await channel.stop()
+        if runner is not None:
+            await runner.cleanup()
+        stop_follow.set()
+        await follower
+        await services.close()
+        log.info("stopped")
+
+
+def run(services: Services, channels: Sequence[Channel], *, host: str = "127.0.0.1", port: int = 0) -> None:
+    asyncio.run(serve(services, channels, host=host, port=port))

@@ -109,13 +109,24 @@ class Topic(CallbackData):
 
 
 @dataclass(frozen=True)
+class TopicPromises(CallbackData):
+    """A section's promises, its subsections' included, page ``page`` (a topic answer's
+    "Alle N løfter")."""
+
+    prefix: ClassVar[str] = "tp"
+    doc: str
+    node: int
+    page: int
+
+
+@dataclass(frozen=True)
 class CheckPrompt(CallbackData):
     """"Sjekk et løfte": explains /sjekk."""
 
     prefix: ClassVar[str] = "sj"
 
 
-ALL: tuple[type[CallbackData], ...] = (More, Context, Vote, FilterDoc, FilterAll, FilterCommitments, Topic, CheckPrompt)
+ALL: tuple[type[CallbackData], ...] = (More, Context, Vote, FilterDoc, FilterAll, FilterCommitments, Topic, TopicPromises, CheckPrompt)
 
 
 def unpack(data: str | None) -> CallbackData | None:

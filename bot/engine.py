@@ -23,7 +23,7 @@ from .privacy import user_hash
 from .state import AnswerRecord, Prefs, StateStore
 from . import commands
 from . import wording as w
-from .views import AnswerPage, Button, Citation, ContextView, DocumentList, InlineItem, Message, NotCovered, Passage, View
+from .views import AnswerPage, Button, Citation, ContextView, DocumentList, InlineItem, Message, NotCovered, Passage, TopicSummary, View
 from .volunteers import VolunteerTools, nearest_topics
 from .volunteers import digest as _digest
 from .volunteers import short as _short
@@ -203,10 +203,33 @@ class Engine(VolunteerTools):
         )
         if not hits:
             view = self._not_covered(q, prefs, result.near_misses, note)
+        elif result.topic is not None and not prefs.commitments_only:
+            view = self._topic_page(token, q, prefs, result, note)
         else:
             view = self._page(token, q, prefs, hits, 0, result.confidence or "high", note)
+            if result.scope_note is not None:
+                view.scope_line = w.scope_line(result.scope_note.kind, result.scope_note.doc_title, result.scope_note.term)
         view.reason = result.reason or ""
         return view
+
+    def _topic_page(self, token: str, question: str, prefs: Prefs, result: SearchResult, note: str) -> AnswerPage:
+        """A broad question: the section that covers it, its opening, its promises (the
+        most relevant first), a button to all of them, the other sections named."""
+        r = self._retriever
+        t = result.topic
+        shown = t.shown[: self.per_page] or ([t.opening_chunk] if t.opening_chunk is not None else [])
+        passages = [Passage.of(n, r.hit_at(r.index_of(c.id))) for n, c in enumerate(shown, 1)]
+        doc_digest = self.doc_digest(t.section.doc.id)
+        rows: list[list[Button]] = [[Button(w.context_button(p.number), b.Context(_digest(p.chunk.id))) for p in passages]]
+        more = [Button(w.all_promises_button(len(t.promises)), b.TopicPromises(doc_digest, t.section.node, 0))] if len(t.promises) > len(passages) else []
+        rows.append(more + ([Button(w.MORE, b.More(token, 1))] if len(result.hits) > len(passages) else []))
+        rows.append([Button("👍", b.Vote(token, True)), Button("👎", b.Vote(token, False)), Button(w.SHARE, share=question[:200])])
+        rows.append([Button(w.SAME_TOPIC, b.Topic(doc_digest, t.section.node, 0)), Button(w.CHECK_A_PROMISE, b.CheckPrompt())])
+        related = tuple(f"{' › '.join(s.path[-2:])} ({s.doc.title})" for s in t.related)
+        summary = TopicSummary(t.section.doc.title, t.section.path, t.opening, len(t.promises), related)
+        return AnswerPage(
+            buttons=rows, question=question, passages=passages, confidence="high", scope=self.scope(prefs), note=note, token=token, page=0, topic=summary
+        )
 
     def _page(self, token: str, question: str, prefs: Prefs, hits: list[Hit], page: int, confidence: str, note: str = "") -> AnswerPage:
         start = page * self.per_page
@@ -288,6 +311,8 @@ class Engine(VolunteerTools):
                 return await self.apply_filter(button, user)
             case b.Topic(doc=doc, node=node, page=page):
                 return self.topics(doc, node, page)
+            case b.TopicPromises(doc=doc, node=node, page=page):
+                return self.topics(doc, node, page, commitments_only=True, subtree=True)
             case b.CheckPrompt():
                 return Message(text=w.CHECK_USAGE)
         return self.expired()

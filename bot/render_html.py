@@ -72,9 +72,20 @@ def _(view: AnswerPage) -> str:
         head.append(f"<i>{escape(w.CAVEAT)}</i>")
     if line := w.reason_line(view.reason, answered=True):
         head.append(f"<i>{escape(line)}</i>")
+    if view.scope_line:
+        head.append(f"<i>{escape(view.scope_line)}</i>")
     if view.scope:
         head.append(f"<i>{w.SEARCHED_IN}: {escape(view.scope)}</i>")
-    text, _ = fit([passage(p) for p in view.passages], "\n".join(head), limit=TELEGRAM_LIMIT - 50)
+    footer = ""
+    if view.topic is not None:
+        t = view.topic
+        head.append(f"📂 <b>{escape(_cut(' › '.join((t.doc_title,) + t.path), 300))}</b>")
+        if t.opening:
+            head.append(f"«{escape(_cut(t.opening, 600))}»")
+        head.append(escape(w.topic_promises(t.promises)))
+        if t.related:
+            footer = escape(w.TOPIC_RELATED) + " " + "; ".join(f"<i>{escape(_cut(r, 150))}</i>" for r in t.related) + "."
+    text, _ = fit([passage(p) for p in view.passages], "\n".join(head), footer=footer, limit=TELEGRAM_LIMIT - 50)
     return text
 
 

@@ -28,9 +28,20 @@ def _(view: AnswerPage) -> str:
         head.append(w.CAVEAT)
     if line := w.reason_line(view.reason, answered=True):
         head.append(line)
+    if view.scope_line:
+        head.append(view.scope_line)
     if view.scope:
         head.append(f"({w.SEARCHED_IN}: {view.scope})")
-    return "\n\n".join(head + [passage(p) for p in view.passages])
+    tail = []
+    if view.topic is not None:
+        t = view.topic
+        head.append(f"📂 {' › '.join((t.doc_title,) + t.path)}")
+        if t.opening:
+            head.append(f"«{t.opening}»")
+        head.append(w.topic_promises(t.promises))
+        if t.related:
+            tail.append(f"{w.TOPIC_RELATED} " + "; ".join(t.related) + ".")
+    return "\n\n".join(head + [passage(p) for p in view.passages] + tail)
 
 
 @render.register

@@ -60,6 +60,18 @@ class View:
     notice: str = ""  # a short toast (button presses)
 
 
+@dataclass(frozen=True)
+class TopicSummary:
+    """A broad question's section (retrieval.topics): where it is, how it opens, how many
+    promises it holds (the most relevant are the page's passages), what else touches it."""
+
+    doc_title: str
+    path: tuple[str, ...]
+    opening: str  # the section's first sentences, verbatim
+    promises: int  # how many promises the section holds in all
+    related: tuple[str, ...] = ()  # other sections on the topic, named "section (document)"
+
+
 @dataclass
 class AnswerPage(View):
     question: str = ""
@@ -70,6 +82,8 @@ class AnswerPage(View):
     token: str = ""
     page: int = 0
     reason: str = ""  # why it may not answer fully (retrieval.decision.REASONS), first reply only
+    topic: TopicSummary | None = None  # a broad question answered with its section (first page)
+    scope_line: str = ""  # where the answer comes from, when that needs saying (first page)
 
 
 @dataclass

@@ -94,8 +94,10 @@ class VolunteerTools:
             return None
         return Button(w.SAME_TOPIC, b.Topic(self.doc_digest(chunk.doc_id), node, 0))
 
-    def topics(self, doc_digest: str = "", node: int = -1, page: int = 0, commitments_only: bool = False) -> View:
-        """/tema: the documents; a document's or section's subsections and passages."""
+    def topics(self, doc_digest: str = "", node: int = -1, page: int = 0, commitments_only: bool = False, subtree: bool = False) -> View:
+        """/tema: the documents; a document's or section's subsections and passages
+        (``subtree``: the passages of its subsections too, as a topic answer's "Alle
+        løfter" shows them)."""
         r = self._retriever
         if not doc_digest or node < 0:
             rows = [[Button(short(d.title, 50), b.Topic(self.doc_digest(d.id), 0, 0))] for d in self.documents()]
@@ -105,7 +107,7 @@ class VolunteerTools:
         here = tree.get(node) if tree else None
         if doc is None or here is None or page < 0:
             return self.expired()
-        chunks = here.chunks
+        chunks = _under(tree, node) if subtree else here.chunks
         if commitments_only:
             chunks = [i for i in chunks if r.chunks[i].kind == "commitment"]
         pages = max(1, -(-len(chunks) // SECTION_PAGE))
@@ -114,11 +116,14 @@ class VolunteerTools:
         shown = chunks[page * SECTION_PAGE : (page + 1) * SECTION_PAGE]
         passages = [Passage.of(page * SECTION_PAGE + n, r.hit_at(i)) for n, i in enumerate(shown, 1)]
         rows = [[Button(f"📂 {short(tree.nodes[c].title, 45)} ({tree.nodes[c].total})", b.Topic(doc_digest, c, 0))] for c in here.children]
+        turn = b.TopicPromises if subtree else b.Topic
+        if subtree:
+            rows = []  # the promises of the whole section: no subsection buttons
         nav = []
         if page > 0:
-            nav.append(Button(w.PREVIOUS, b.Topic(doc_digest, node, page - 1)))
+            nav.append(Button(w.PREVIOUS, turn(doc_digest, node, page - 1)))
         if page + 1 < pages:
-            nav.append(Button(w.NEXT_SECTION_PAGE, b.Topic(doc_digest, node, page + 1)))
+            nav.append(Button(w.NEXT_SECTION_PAGE, turn(doc_digest, node, page + 1)))
         if nav:
             rows.append(nav)
         parent = tree.parent(node)
@@ -140,6 +145,16 @@ class VolunteerTools:
             title = ("⚠️ " + hedge + ": " if hedge else "✅ ") + short(h.chunk.text, 50)
             items.append(InlineItem(id="s" + digest(h.chunk.id), title=title, description=short(h.doc.title, 120), passage=Passage.of(n, h)))
         return items
+
+
+def _under(tree, node: int) -> list[int]:
+    """The chunk positions in a section and its subsections, in document order."""
+    out, stack = [], [node]
+    while stack:
+        n = tree.nodes[stack.pop()]
+        out.extend(n.chunks)
+        stack.extend(n.children)
+    return sorted(out)
 
 
 def nearest_topics(near: list[Hit]) -> list[str]:

@@ -130,3 +130,29 @@ SAME_TOPIC = "🗂 Mer fra samme tema"
 def context_button(n: int) -> str:
     return f"📖 Sammenheng {n}"
 
+
+
+# --- topic answers and where an answer comes from ------------------------------------------------
+
+
+def topic_promises(n: int) -> str:
+    if n == 0:
+        return "Avsnittet har ingen «… vil:»-løfter; her er det mest relevante:"
+    return f"{n} løfter i avsnittet, de mest relevante først:" if n > 1 else "Ett løfte i avsnittet:"
+
+
+def all_promises_button(n: int) -> str:
+    return f"📋 Alle {n} løfter"
+
+
+TOPIC_RELATED = "Andre avsnitt om temaet:"
+
+
+def scope_line(kind: str, doc_title: str, term: str = "") -> str:
+    """Why the answer comes from where it does (retrieval.scope.ScopeNote)."""
+    if kind == "programme_silent":
+        name = doc_title.replace("Arbeiderpartiets program", "Programmet")
+        return f"{name} nevner ikke {term}. Dette sier de andre dokumentene:"
+    if kind == "named_silent":
+        return f"{doc_title} sier ikke noe om dette. Dette sier de andre dokumentene:"
+    return ""

@@ -124,7 +124,7 @@ def chunk_units(doc_id: str, src: str, units: list[Unit]) -> list[Chunk]:
         j = i + 1
         while j < n:
             v = units[j]
-            if v.kind not in ("paragraph",) or v.section != u.section:
+            if v.kind not in ("paragraph",) or v.section != u.section or u.alone or v.alone:
                 break
             if not _gap_is_blank(src, end, v.start) or v.end - v.start > SPLIT_OVER:
                 break

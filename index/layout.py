@@ -47,15 +47,19 @@ def restructure(units: list[Unit], structure: Structure, text: str) -> list[Unit
 
 
 def _move_title(units: list[Unit], title: str, opening: str) -> list[Unit]:
-    """Set a title before the passage that opens its chapter (``structure.starts``):
-    the units from there up to the title follow it."""
+    """Set a title right before the passage that opens its section (``structure.starts``),
+    looking back from where the extraction printed it, then forward."""
     h = next((k for k, u in enumerate(units) if u.kind == "heading" and u.text == title), None)
     if h is None:
         return units
     s = next((k for k in range(h - 1, -1, -1) if units[k].kind != "heading" and units[k].text.startswith(opening)), None)
+    if s is not None:
+        return units[:s] + [units[h]] + units[s:h] + units[h + 1 :]
+    # a title printed too early ("Bygge mer" glued to the chapter's tagline): later
+    s = next((k for k in range(h + 1, len(units)) if units[k].kind != "heading" and units[k].text.startswith(opening)), None)
     if s is None:
         return units
-    return units[:s] + [units[h]] + units[s:h] + units[h + 1 :]
+    return units[:h] + units[h + 1 : s] + [units[h]] + units[s:]
 
 
 def _rename(units: list[Unit], names: dict[str, str]) -> None:
@@ -66,8 +70,11 @@ def _rename(units: list[Unit], names: dict[str, str]) -> None:
 
 
 def _intro_before_title(units: list[Unit], st: Structure, text: str) -> None:
-    chapters = frozenset(st.chapters) | {t for t, _ in st.starts}
-    subsections = frozenset(st.subsections)
+    chapters, subsections, own_parts = frozenset(st.chapters), frozenset(st.subsections), frozenset(st.parts)
+
+    def is_part(title: str) -> bool:
+        return bool(_PART.match(title)) or title in own_parts
+
     part = chapter = sub = None
     box = False  # the chapter opened with its sections' titles listed together
     listed = False  # a list has appeared since the chapter opened
@@ -81,6 +88,7 @@ def _intro_before_title(units: list[Unit], st: Structure, text: str) -> None:
         u = units[i]
         if u.kind != "heading":
             u.section = path(part, chapter, sub)
+            u.alone = box and sub is None  # the chapter's sections are listed together: keep paragraphs apart
             members.append(i)
             listed = listed or u.kind == "bullet"
             i += 1
@@ -89,8 +97,8 @@ def _intro_before_title(units: list[Unit], st: Structure, text: str) -> None:
         while j < n and units[j].kind == "heading":
             j += 1
         group = units[i:j]
-        parts = [h for h in group if _PART.match(h.text)]
-        titles = [h for h in group if not _PART.match(h.text)]
+        parts = [h for h in group if is_part(h.text)]
+        titles = [h for h in group if not is_part(h.text)]
         k, intro = i - 1, []
         while k >= 0 and units[k].kind in ("paragraph", "leadin") and not _LIST_ITEM.match(units[k].text):
             intro.append(k)
@@ -99,12 +107,14 @@ def _intro_before_title(units: list[Unit], st: Structure, text: str) -> None:
         # the prose; a title after a blank line may be the one the prose opens
         apart = bool(intro) and text.count("\n", units[i - 1].end, units[i].start) >= 2
         claim = intro if apart and k >= 0 and (units[k].kind == "bullet" or _LIST_ITEM.match(units[k].text)) else []
+        if k < 0 and intro and i == len(intro):
+            claim = intro  # the document opens with the first chapter's text, then its title
 
-        if parts and not titles and not claim and chapter is not None and not listed:
+        if parts and not titles and not claim and chapter is not None and not listed and all(_PART.match(h.text) for h in parts):
             # "Del 2: …" inside the first section of the part's first chapter
             part = parts[-1].text
             for m in members:
-                units[m].section = path(part, *(t for t in units[m].section if not _PART.match(t)))
+                units[m].section = path(part, *(t for t in units[m].section if not is_part(t)))
             for h in group:
                 h.section = (part,)
             i = j
@@ -135,7 +145,7 @@ def _intro_before_title(units: list[Unit], st: Structure, text: str) -> None:
             units[k].section = path(part, chapter) if opens else here
             members.append(k)
         for h in group:
-            if _PART.match(h.text):
+            if is_part(h.text):
                 h.section = path(part)
             elif opens and h is titles[0]:
                 h.section = path(part, chapter)

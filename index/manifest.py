@@ -26,6 +26,8 @@ class Structure:
                    extraction puts a section's opening paragraphs before its title, and
                    a part title ("Del 2 …") may come after the first chapter title of the
                    part; see :mod:`index.sections`.
+    parts          titles that stand on their own at the top, like a part ("Et sterkt
+                   demokrati" between the foreword and part 1)
     chapters       titles that start a chapter (their sub-sections nest under them)
     subsections    titles that never start a chapter
     not_headings   short lines that read as titles but are running text
@@ -38,6 +40,7 @@ class Structure:
     """
 
     layout: str = ""
+    parts: tuple[str, ...] = ()
     chapters: tuple[str, ...] = ()
     subsections: tuple[str, ...] = ()
     not_headings: tuple[str, ...] = ()
@@ -54,7 +57,7 @@ class Structure:
             return cls()
         if not isinstance(raw, dict):
             raise CorpusError(f"{where}: structure må være en tabell")
-        known = {"layout", "chapters", "subsections", "not_headings", "headings", "notes", "rename", "starts"}
+        known = {"layout", "parts", "chapters", "subsections", "not_headings", "headings", "notes", "rename", "starts"}
         unknown = sorted(set(raw) - known)
         if unknown:
             raise CorpusError(f"{where}: ukjent felt i structure: {', '.join(unknown)}")
@@ -62,7 +65,7 @@ class Structure:
         if layout not in cls.LAYOUTS:
             raise CorpusError(f"{where}: structure.layout må være en av {', '.join(repr(x) for x in cls.LAYOUTS)}")
         lists = {}
-        for key in ("chapters", "subsections", "not_headings", "headings", "notes"):
+        for key in ("parts", "chapters", "subsections", "not_headings", "headings", "notes"):
             value = raw.get(key, [])
             if not isinstance(value, list) or not all(isinstance(x, str) and x.strip() for x in value):
                 raise CorpusError(f"{where}: structure.{key} må være en liste med tekster")
@@ -79,7 +82,7 @@ class Structure:
         out: dict = {}
         if self.layout:
             out["layout"] = self.layout
-        for key in ("chapters", "subsections", "not_headings", "headings", "notes"):
+        for key in ("parts", "chapters", "subsections", "not_headings", "headings", "notes"):
             if getattr(self, key):
                 out[key] = list(getattr(self, key))
         for key in ("rename", "starts"):
@@ -88,8 +91,10 @@ class Structure:
         return out
 
     def key(self) -> list:
-        return [self.layout, *map(list, (self.chapters, self.subsections, self.not_headings, self.headings, self.notes)), [list(x) for x in self.rename]] + (
-            [[list(x) for x in self.starts]] if self.starts else []
+        return (
+            [self.layout, *map(list, (self.chapters, self.subsections, self.not_headings, self.headings, self.notes)), [list(x) for x in self.rename]]
+            + ([[list(x) for x in self.starts]] if self.starts else [])
+            + ([list(self.parts)] if self.parts else [])
         )
 
 

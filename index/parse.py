@@ -93,6 +93,7 @@ class Unit:
     level: int = 0
     lead_in: str = ""
     commitment: bool = False
+    alone: bool = False  # never packed with its neighbours (index.layout: a chapter whose sections' text is not told apart)
 
 
 def _is_caps_label(s: str) -> bool:
@@ -111,7 +112,7 @@ def _split_lines(text: str, glued: tuple[str, ...] = ()) -> list[Line]:
             lead = len(raw) - len(raw.lstrip())
             s = pos + lead
             e = s + len(stripped)
-            head = next((g for g in glued if stripped.endswith(" " + g)), None)
+            head = None if _NOTE.match(stripped) else next((g for g in glued if stripped.endswith(" " + g)), None)
             if head is not None:
                 cut = e - len(head)
                 first = text[s:cut].rstrip()
@@ -123,7 +124,27 @@ def _split_lines(text: str, glued: tuple[str, ...] = ()) -> list[Line]:
         else:
             lines.append(Line(start=pos, end=pos, text="", kind="blank"))
         pos += len(raw) + 1
+    if glued:
+        _force_headings(lines, glued)
     return lines
+
+
+def _force_headings(lines: list[Line], titles: tuple[str, ...]) -> None:
+    """A title a maintainer named that stands on its own line or lines, inside running
+    text ("… spres desinformasjon og" / "Medier: grunnmuren for" / "ytringsfrihet og
+    demokrati" / "ulovlig innhold raskt …"): one forced heading line."""
+    wanted = {" ".join(t.split()) for t in titles}
+    for k, ln in enumerate(lines):
+        if ln.kind == "blank" or ln.forced:
+            continue
+        one = " ".join(ln.text.split())
+        if one in wanted:
+            ln.forced = True
+            continue
+        nxt = lines[k + 1] if k + 1 < len(lines) else None
+        if nxt is not None and nxt.kind != "blank" and f"{one} {' '.join(nxt.text.split())}" in wanted:
+            ln.text, ln.end, ln.forced = f"{one} {' '.join(nxt.text.split())}", nxt.end, True
+            nxt.kind, nxt.text, nxt.start = "blank", "", nxt.end
 
 
 _NOTE = re.compile(r"^(?:\*\s*(?:les mer|se )|Les mer om .{0,120}\bi kapit(?:let|tel)\b)", re.I)
@@ -485,6 +506,8 @@ def _continues(
         return False
     if _starts_lower(t) or t[:1].isdigit():
         return True
+    if nxt is not None and _is_leadin_line(nxt.text) and _is_title_line(ln, nxt, False):
+        return False  # "Politiet som tillitsskapende aktør …" over "Oslo Arbeiderparti vil:"
     # An unfinished paragraph whose last line filled the column width goes on after a
     # blank line even when the next word is capitalised ("… til \n\nNorge").
     return prev_len >= 70

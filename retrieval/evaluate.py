@@ -110,6 +110,7 @@ def evaluate(retriever: Retriever, items: list[dict], cross_validate: bool = Tru
             for key in (f"lang:{r.lang}", f"type:{r.type}", f"difficulty:{r.difficulty}") + (("long",) if r.long else ()):
                 groups[key].append(r.rank)
     report["ranking_groups"] = {k: _metrics(v) for k, v in sorted(groups.items())}
+    report["topics"] = topic_report(retriever, items)
     if cross_validate:
         try:
             report["cross_validated"] = calibrate.summarise(rows, calibrate.cross_validate(rows))
@@ -118,6 +119,60 @@ def evaluate(retriever: Retriever, items: list[dict], cross_validate: bool = Tru
     report["seconds"] = round(time.perf_counter() - t0, 2)
     report["rows"] = rows
     return report
+
+
+def _overlaps(doc: str, path: tuple[str, ...], gold: list) -> bool:
+    """A section answers a gold section when one path holds the other; a whole part
+    ("Del 2 …") answers only a gold that is that part."""
+    for gdoc, gpath in gold:
+        gpath = tuple(gpath)
+        if doc != gdoc:
+            continue
+        if path[: len(gpath)] == gpath or (gpath[: len(path)] == path and (len(path) >= 2 or len(gpath) == len(path))):
+            return True
+    return False
+
+
+def topic_report(retriever: Retriever, items: list[dict]) -> dict:
+    """Broad and specific questions apart, as a user sees them: a broad question should
+    get its section (a topic answer, or passages from it), with high confidence; a
+    specific one its passages. Section hit@k: one of the first k sections shown (the
+    topic's, then the passages') lies in a gold section."""
+    groups: dict[str, dict] = {}
+
+    def add(group: str, key: str, value: float) -> None:
+        g = groups.setdefault(group, {"n": 0})
+        g[key] = g.get(key, 0.0) + value
+
+    for it in items:
+        res = retriever.search(it["question"], k=10)
+        broad = it.get("type") == "broad" or it.get("broad")
+        group = ("broad" if broad else "specific") + ("_none" if not it["gold"] else "")
+        groups.setdefault(group, {"n": 0})["n"] += 1
+        if not it["gold"]:
+            add(group, "not_covered_or_caveat", float(res.abstained or res.confidence == "low"))
+            add(group, "topic_answer", float(res.topic is not None and not res.abstained))
+            continue
+        shown = [] if res.abstained else ([c.display for c in res.topic.shown[:5]] if res.topic else [h.chunk.display for h in res.hits[:5]])
+        add(group, "answered_recall@5", float(any(answers(p, it["gold"]) for p in shown)))
+        add(group, "high_confidence", float(not res.abstained and res.confidence == "high"))
+        add(group, "topic_answer", float(res.topic is not None and not res.abstained))
+        if it.get("gold_sections"):
+            sections: list[tuple[str, tuple[str, ...]]] = []
+            if not res.abstained:
+                if res.topic is not None:
+                    sections.append((res.topic.section.doc.id, res.topic.section.path))
+                for h in res.hits:
+                    key = (h.chunk.doc_id, tuple(h.chunk.section))
+                    if key not in sections:
+                        sections.append(key)
+            for k in (1, 3, 5):
+                add(group, f"section_hit@{k}", float(any(_overlaps(d, p, it["gold_sections"]) for d, p in sections[:k])))
+    out = {}
+    for g, v in groups.items():
+        n = v.pop("n")
+        out[g] = {"n": n, **{k: round(x / n, 3) for k, x in v.items()}}
+    return out
 
 
 def fit_decision(report: dict, path: Path | None = None) -> Path:
@@ -175,6 +230,15 @@ def format_report(report: dict, show_failures: bool = False) -> str:
         else "tilpasset på andre spørsmål: disse er usett"
     )
     lines += [""] + _decision_lines(f"Besvart med den medfølgende avgjørelsen ({where}):", report["shipped_decision"])
+    if report.get("topics"):
+        lines += ["", "Brede og konkrete spørsmål (det brukeren ser; seksjonstreff: en av de første k seksjonene er riktig):"]
+        names = {
+            "section_hit@1": "seksjon@1", "section_hit@3": "seksjon@3", "section_hit@5": "seksjon@5", "answered_recall@5": "besvart R@5",
+            "high_confidence": "høy sikkerhet", "topic_answer": "temasvar", "not_covered_or_caveat": "ikke dekket/forbehold",
+        }
+        for g, v in report["topics"].items():
+            cells = ", ".join(f"{names.get(k, k)} {x:.3f}" for k, x in v.items() if k != "n")
+            lines.append(f"  {g:<14} n={v['n']:<4} {cells}")
     lines.append(f"\nTid: {report['seconds']} s")
     if show_failures:
         fails = [r for r in report["per_item"] if r["type"] != "none" and (r["rank"] is None or r["rank"] >= 5 or r["outcome"] == "none")]

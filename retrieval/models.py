@@ -2,6 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .scope import ScopeNote
+    from .topics import TopicAnswer
 
 from index.chunk import Chunk
 from index.manifest import format_citation
@@ -85,6 +90,8 @@ class SearchResult:
     language: str = "nb"  # the question's language (retrieval.language)
     signals: dict[str, float] = field(default_factory=dict)  # what the decision saw
     reason: str | None = None  # why it is not (fully) answered: decision.REASONS, or None
+    topic: "TopicAnswer | None" = None  # a broad question's section (retrieval.topics)
+    scope_note: "ScopeNote | None" = None  # where the answer comes from, when that needs saying (retrieval.scope)
 
     def to_json(self) -> dict:
         return {
@@ -95,4 +102,6 @@ class SearchResult:
             "reason": self.reason,
             "results": [h.to_json() for h in self.hits],
             "near_misses": [h.to_json() for h in self.near_misses],
+            "topic": self.topic.to_json() if self.topic is not None else None,
+            "scope_note": None if self.scope_note is None else {"kind": self.scope_note.kind, "document": self.scope_note.doc_title, "term": self.scope_note.term},
         }

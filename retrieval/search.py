@@ -41,10 +41,12 @@ from .decision import DecisionModel, Verdict, signals
 from .models import DocInfo, Filters, Hit, SearchResult
 from .hedges import Hedges
 from .query import MAX_QUERY_CHARS, Glossary, QueryPlan, plan
+from . import scope, topics
 from .sections import SectionTree, build_trees
 from .vocabulary import Vocabulary, content_words
 
 _WORD = re.compile(r"[^\W\d_]{5,}")
+PROGRAMME_MARGIN = 0.02  # "Vil Ap …": programme passages this close to the best go first
 QUERY_CACHE_SIZE = 4096
 
 
@@ -123,6 +125,8 @@ class Retriever:
             for doc_id, m in index.manifest["documents"].items()
         }
         self._doc_of = [self.docs[c.doc_id] for c in self.chunks]
+        self._index_of = {c.id: i for i, c in enumerate(self.chunks)}
+        self._doc_vocab: dict[str, Vocabulary] = {}
         self._vocab = set(index.bm25.vocab_dict)
         self._gram_vocab = set(index.ngrams.vocab_dict)
         self.vocabulary = Vocabulary((c.embed_text for c in self.chunks), self._vocab)
@@ -289,6 +293,22 @@ class Retriever:
     # --- the public search -------------------------------------------------------------
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None, abstain: bool = True) -> SearchResult:
+        if filters is None or not filters.active:
+            named = scope.named_documents(query, list(self.docs.values()))
+            if named:
+                # «Hva sier handlingsplanen om …»: held to the document it names; when that
+                # document has nothing on it, the others answer and the reply says so
+                held = self._search(query, k, Filters(doc_ids=named), abstain)
+                if not held.abstained:
+                    return held
+                result = self._search(query, k, filters, abstain)
+                if not result.abstained:
+                    titles = " og ".join(f"«{self.docs[d].title}»" for d in sorted(named))
+                    result.scope_note = scope.ScopeNote("named_silent", titles)
+                return result
+        return self._search(query, k, filters, abstain)
+
+    def _search(self, query: str, k: int, filters: Filters | None, abstain: bool) -> SearchResult:
         a = self.analyse(query, filters)
         q = a.plan.text
         if not q or not tokens(q) and not _WORD.search(q) or not a.order:
@@ -296,7 +316,7 @@ class Retriever:
         order = a.order
         floor = order[0][1] - self.config.relative_cutoff
         order = [kv for kv in order if kv[1] >= floor]
-        hits: list[Hit] = []
+        ranked: list[Hit] = []
         seen: set[int] = set()
         qtok = set(tokens(a.plan.expanded))
         for i, s in order:
@@ -304,9 +324,18 @@ class Retriever:
             if canon in seen:
                 continue
             seen.add(canon)
-            hits.append(self._hit(i, s, qtok))
-            if len(hits) >= k:
+            ranked.append(self._hit(i, s, qtok))
+            if len(ranked) >= max(k, topics.MAX_HITS):
                 break
+        party = scope.asks_about_the_party(query) and not (filters is not None and filters.doc_ids)
+        prog = self.current_programme if party else None
+        if prog is not None and ranked:
+            # "Vil Ap …": the current programme's passages first, when they score near the best
+            top = ranked[0].score
+            near = [h for h in ranked if h.chunk.doc_id == prog and h.score >= top - PROGRAMME_MARGIN]
+            ranked = near + [h for h in ranked if h not in near]
+        ranked = topics.promise_first(ranked)
+        hits = ranked[:k]
         verdict = a.verdict
         if abstain and verdict is not None and verdict.covered is False:
             return SearchResult(
@@ -314,7 +343,57 @@ class Retriever:
             )
         confidence = verdict.confidence if (verdict is not None and abstain) else None
         why = verdict.reason if (verdict is not None and abstain) else None
-        return SearchResult(query=query, abstained=False, hits=hits, confidence=confidence or "high", language=a.plan.lang, signals=a.signals, reason=why)
+        topic = self.topic_of(query, a.plan.expanded, ranked, english=a.plan.lang == "en")
+        if topic is not None and topic.found_by == "title" and confidence == "low":
+            # a section found cleanly answers a broad question: not a caveat
+            confidence = "high"
+        note = self._programme_silent(query, a.plan.bokmal) if party else None
+        return SearchResult(
+            query=query, abstained=False, hits=hits, confidence=confidence or "high", language=a.plan.lang, signals=a.signals, reason=why, topic=topic,
+            scope_note=note,
+        )
+
+    def topic_of(self, question: str, lexical_text: str, ranked: list[Hit], english: bool = False) -> "topics.TopicAnswer | None":
+        """The section answering a broad question (retrieval.topics), or None."""
+        return topics.find_topic(
+            question,
+            lexical_text,
+            ranked,
+            self.sections,
+            self.chunks,
+            self._index_of,
+            split=self.vocabulary.split,
+            # (an English question's own words are not the documents': only its Bokmål terms count)
+            known=(lambda w: True) if english else (lambda w: self.vocabulary.known(w) or bool(self.glossary.expansions(w))),
+            prefer_doc=self.current_programme if scope.asks_about_the_party(question) else None,
+        )
+
+    @property
+    def current_programme(self) -> str | None:
+        """The newest party programme in the corpus: what "Ap vil …" questions are about."""
+        doc = scope.current_programme(list(self.docs.values()))
+        return doc.id if doc else None
+
+    def doc_vocabulary(self, doc_id: str) -> Vocabulary:
+        """The words one document uses (compound-aware, as :attr:`vocabulary`)."""
+        if doc_id not in self._doc_vocab:
+            texts = [c.embed_text for c in self.chunks if c.doc_id == doc_id]
+            self._doc_vocab[doc_id] = Vocabulary(texts, {t for text in texts for t in tokens(text)})
+        return self._doc_vocab[doc_id]
+
+    def _programme_silent(self, question: str, bokmal: str) -> "scope.ScopeNote | None":
+        """A party question whose key word the current programme never uses while another
+        document does: «Programmet … nevner ikke kontantstøtte»."""
+        prog = self.current_programme
+        if prog is None or not scope.asks_about_the_party(question):
+            return None
+        mine = self.doc_vocabulary(prog)
+        for w in content_words(bokmal):
+            if w in topics.GENERIC_WORDS or self.glossary.expansions(w):
+                continue
+            if not mine.known(w) and self.vocabulary.known(w):
+                return scope.ScopeNote("programme_silent", self.docs[prog].title, w)
+        return None
 
     def _spell(self, text: str) -> str:
         """Misspelt long words in the documents' spelling; a word the glossary knows is the
@@ -335,6 +414,10 @@ class Retriever:
         """A stop word, or a word whose stems the documents use (decides whether a Nynorsk
         question needs Apertium)."""
         return word in STOPWORDS or self.vocabulary.uses(word)
+
+    def index_of(self, chunk_id: str) -> int:
+        """The position of a chunk in :attr:`chunks`."""
+        return self._index_of[chunk_id]
 
     def hit_at(self, i: int, qtok: set[str] | None = None) -> Hit:
         """The chunk at position ``i`` as a hit (for browsing, not a search)."""

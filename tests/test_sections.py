@@ -47,8 +47,20 @@ def passage(chunks_by_doc, doc, needle):
         # a heading swallowed into a lead-in: «Arbeiderpartiet vil: Barnevern: trygg og god …»
         ("etablere tydeligere ansvarsplassering", (DEL2, "Barnevern: trygg og god omsorg for alle barn")),
         ("prioritere overføringsflyktninger gjennom FNs kvotesystem", ("Del 3: Trygghet i urolige tid", "Innvandring og integrering", "En rettferdig og bærekraftig innvandringspolitikk")),
-        # a heading on the line of a pull quote (structure.headings): was «Bolig: En Bolig for alle» alone
-        ("En trygg boligsituasjon er grunnlaget", ("Del 1 Arbeid og økonomi", "Bolig: En Bolig for alle", "Bygge mer")),
+        # a heading glued to the chapter's tagline (structure.headings) opens its section later
+        # (structure.starts): the chapter's opening text is the chapter's
+        ("En trygg boligsituasjon er grunnlaget", ("Del 1 Arbeid og økonomi", "Bolig: En Bolig for alle")),
+        # found in the hand audit (docs/retrieval.md): the programme's opening text before its first title
+        ("Arbeiderpartiet vil skape et samfunn med små forskjeller", ("Trygghet for morgendagen, tro på framtida",)),
+        # opening text after prose, before the title (structure.starts)
+        ("Demokratiene i verden er under press", ("Et sterkt demokrati",)),
+        ("For Arbeiderpartiet er det et viktig mål at alle innbyggere", ("Del 5: Gode steder i endring", "En offentlig sektor for fremtiden")),
+        ("styrke det langsiktige arbeidet med å forebygge flom", ("Del 4: Energi, klima og natur", "Ta vare på naturen", "Klimatilpasning: et mer klimarobust samfunn")),
+        # a chapter title printed inside a sentence: was «Tro og livssyn» for 15 passages
+        ("En fri presse og redaktørstyrte medier", ("Del 5: Gode steder i endring", "Medier: grunnmuren for ytringsfrihet og demokrati")),
+        ("ulovlig innhold raskt", ("Del 5: Gode steder i endring", "Medier: grunnmuren for ytringsfrihet og demokrati")),
+        ("Når vi skal gjenreise boligpolitikken", ("Del 1 Arbeid og økonomi", "Bolig: En Bolig for alle")),
+        ("Norge er ikke ett boligmarked", ("Del 1 Arbeid og økonomi", "Bolig: En Bolig for alle", "Bygge mer")),
         # the sections of a chapter nest under it: «Eldre og seniorer» held 4 passages
         ("Sykehjem er både hjem og avgjørende helsetilbud", (DEL2, "Eldre og seniorer", "Sykehjem – gode hjem")),
     ],
@@ -61,6 +73,24 @@ def test_a_numbered_chapter_after_a_list_item_opens_the_chapter(chunks_by_doc):
     # «• … NAV» then «4. Områdesatsingene – en ny innretning»: chapter 4 stayed chapter 3
     c = passage(chunks_by_doc, "oslo-ap-trygghet-for-alle", "Politiets egne analyser")
     assert c.section == ("4. Områdesatsingene – en ny innretning",)
+
+
+def test_a_heading_over_a_lead_in_after_a_long_list_item_is_a_heading(chunks_by_doc):
+    # Oslo Ap: «Politiet som tillitsskapende aktør …» was swallowed by the bullet above it
+    c = passage(chunks_by_doc, "oslo-ap-trygghet-for-alle", "at SaLTo må ha som hovedformål")
+    assert c.section == ("1. Forebygging i alle ledd", "Politiet som tillitsskapende aktør og ressurs i nærmiljøet")
+    assert all("Politiet som tillitsskapende" not in x.text for x in chunks_by_doc["oslo-ap-trygghet-for-alle"])
+
+
+def test_chapters_outside_the_parts_stand_alone(chunks_by_doc):
+    assert passage(chunks_by_doc, PROG, "Arbeiderpartiet er et sosialdemokratisk parti bygd").section[0] == "Frihet, likhet og solidaritet"
+
+
+def test_paragraphs_of_a_chapter_whose_sections_are_listed_together_are_not_packed(chunks_by_doc):
+    # Nordområdene lists its seven section titles in two clusters, then their text: a
+    # passage must not run from one section's text into the next one's
+    c = passage(chunks_by_doc, PROG, "Norges posisjon og rolle i nord er unik")
+    assert "Nordområdene må sikres tilstrekkelige mengder" not in c.text
 
 
 def test_lead_ins_hold_no_headings(chunks_by_doc):

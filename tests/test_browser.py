@@ -214,11 +214,16 @@ def test_without_javascript_the_page_is_plain_html_that_works(page, site):
         _wait(page, lambda d: "/sammenlign?t=" in d.current_url)
         assert len(_articles(page, "compare")[0].find_elements(By.CSS_SELECTOR, "li.passasje")) >= 2
         page.find_element(By.CSS_SELECTOR, "a[href='/filter']").click()
+        _wait(page, lambda d: d.current_url.endswith("/filter"))
         menu = _articles(page, "message")[0]
         _button(menu, "Arbeiderpartiets migrasjonsutvalg").click()
+        _wait(page, lambda d: d.current_url.endswith("/knapp"))
+        assert "✅ Arbeiderpartiets migrasjonsutvalg" in page.find_element(By.ID, "svar").text
         page.get(site.base + "/?q=" + quote("kontantstøtten"))
-        assert "Søkte i" in _articles(page, "answer")[0].text
+        answer = _articles(page, "answer")[0]
+        assert "Søkte i" in answer.text and "Arbeiderpartiets migrasjonsutvalg" in answer.text
         page.find_element(By.CSS_SELECTOR, "form[action='/nullstill'] button").click()
+        _wait(page, lambda d: d.current_url.endswith("/nullstill"))
         assert "alle dokumenter" in page.find_element(By.ID, "svar").text
     finally:
         page.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})

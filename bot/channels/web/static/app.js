@@ -48,12 +48,12 @@
   }
 
   var busy = false;
-  function run(promise, done) {
-    if (busy) return;
+  function run(start, done) {
+    if (busy) { say("Vent litt, jeg leter fortsatt …"); return; }
     busy = true;
     document.body.setAttribute("aria-busy", "true");
     say("Leter i dokumentene …");
-    promise.then(function (data) { done(data); }).finally(function () {
+    start().then(function (data) { done(data); }).finally(function () {
       busy = false;
       document.body.removeAttribute("aria-busy");
     });
@@ -68,7 +68,7 @@
       var input = form.querySelector("input[name]");
       var body = {}; body[fields[api]] = input ? input.value : "";
       ev.preventDefault();
-      run(call("POST", "/api/" + api, body), function (data) {
+      run(function () { return call("POST", "/api/" + api, body); }, function (data) {
         if (show(data) && input) {
           input.value = "";
           if (api === "ask") history.replaceState(null, "", "/?q=" + encodeURIComponent(body.question));
@@ -79,7 +79,7 @@
     var post = form.getAttribute("data-api-post");
     if (post) {
       ev.preventDefault();
-      run(call("POST", "/api/" + post, {}), function (data) { show(data); });
+      run(function () { return call("POST", "/api/" + post, {}); }, function (data) { show(data); });
       return;
     }
     if (form.classList.contains("knapp-skjema")) {
@@ -91,7 +91,7 @@
         var field = document.getElementById("f-sjekk");
         if (field) { field.focus(); return; }
       }
-      run(call("POST", "/api/press", { data: data }), function (res) {
+      run(function () { return call("POST", "/api/press", { data: data }); }, function (res) {
         if (res.error) { say(res.error.message, true); return; }
         if (delivery === "notice") { say(res.notice || res.text || ""); return; }
         // replace a view by the same kind (next page, menus, /tema); otherwise add below it
@@ -108,10 +108,10 @@
     var get = a.getAttribute("data-api-get");
     if (q) {
       ev.preventDefault();
-      run(call("POST", "/api/ask", { question: q }), function (data) { show(data); });
+      run(function () { return call("POST", "/api/ask", { question: q }); }, function (data) { show(data); });
     } else if (get) {
       ev.preventDefault();
-      run(call("GET", "/api/" + get), function (data) { show(data); });
+      run(function () { return call("GET", "/api/" + get); }, function (data) { show(data); });
     } else if (a.hasAttribute("data-permalink") && navigator.clipboard && window.isSecureContext) {
       ev.preventDefault();
       var url = new URL(a.getAttribute("href"), location.href).href;

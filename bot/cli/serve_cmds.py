@@ -108,7 +108,7 @@ def start_cmd(ctx: typer.Context) -> None:
         return
     from retrieval.translate import apertium_available, status
 
-    from ..channels.terminal import run_terminal_chat_with_server
+    from ..channels.terminal import run_terminal_chat, run_terminal_chat_with_server
 
     typer.echo("Ingen POLICYBOT_TELEGRAM_TOKEN: starter lokal chat i terminalen og nettsiden.", err=True)
     ensure_index(s)

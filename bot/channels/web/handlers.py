@@ -24,7 +24,6 @@ import json
 import logging
 import unicodedata
 from pathlib import Path
-from urllib.parse import quote
 
 import jinja2
 from aiohttp import web
@@ -425,7 +424,3 @@ def _http_error(e: web.HTTPException) -> WebError:
 
 def _short(s: str, n: int) -> str:
     return s if len(s) <= n else s[: n - 1].rstrip() + "…"
-
-
-def question_link(q: str) -> str:
-    return "/?q=" + quote(q)

@@ -78,11 +78,17 @@ def site(built_index, tmp_path_factory):
     server.stop()
 
 
+ARTIFACTS = Path(__file__).resolve().parent.parent / ".artifacts" / "browser"
+
+
 @pytest.fixture(scope="session")
-def artifacts(tmp_path_factory):
-    path = tmp_path_factory.mktemp("browser-artifacts")
-    yield path
-    print(f"\nbrowser artifacts (screenshots): {path}")
+def artifacts():
+    """Screenshots go to .artifacts/browser/ (git-ignored; pytest's own temporary folders
+    are rotated away after three runs): one place to look at them after `make test`."""
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    ARTIFACTS.mkdir(parents=True)
+    yield ARTIFACTS
+    print(f"\nbrowser artifacts (screenshots): {ARTIFACTS}")
 
 
 @pytest.fixture(scope="session")
@@ -268,9 +274,20 @@ def test_axe_finds_no_serious_or_critical_violations(page, site):
         assert not bad, (url, [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in bad])
 
 
+def _shoot(page, path: Path, width: int) -> None:
+    page.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 800})
+    height = page.execute_script("return document.documentElement.scrollHeight")
+    page.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": width, "height": min(height, 4000), "deviceScaleFactor": 1, "mobile": width < 800})
+    page.save_screenshot(str(path))
+
+
 def test_screenshots_at_phone_and_desktop_width(page, site, artifacts):
     from selenium.webdriver.common.by import By
 
+    for name, url in (("home", "/"), ("not-covered", "/?q=" + quote("Hva mener Høyre om formuesskatten?")), ("check", "/sjekk?p=" + quote("Ap vil legge ned kontantstøtten"))):
+        page.get(site.base + url)
+        for width in (375, 1280):
+            _shoot(page, artifacts / f"{name}-{width}.png", width)
     page.get(site.base + "/?q=" + quote(GOLD_QUESTION))
     for width in (375, 1280, 320):
         page.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 800})

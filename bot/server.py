@@ -118,9 +118,10 @@ async def serve(
             runner = web.AppRunner(make_app(services, channels, draining), access_log=None)
             await runner.setup()
             await web.TCPSite(runner, host, port).start()
-            log.info("listening on %s:%s", host, port)
-            if on_listening is not None:
+            if on_listening is not None:  # it says where, in its own words
                 on_listening(f"http://{host}:{port}")
+            else:
+                log.info("listening on %s:%s", host, port)
         await stop.wait()
     finally:
         draining.set()
@@ -131,7 +132,7 @@ async def serve(
         stop_follow.set()
         await follower
         await services.close()
-        log.info("stopped")
+        log.log(logging.INFO if signals else logging.DEBUG, "stopped")
 
 
 def run(

@@ -28,12 +28,13 @@ from pathlib import Path
 import jinja2
 from aiohttp import web
 
-from ... import buttons as b
 from ... import commands
 from ... import wording as w
 from ...services import Services
 from ...views import Message, View
 from . import security as sec
+from .api import ApiHandlers
+from .pages import SITE_NAME, PageHandlers
 from .present import to_data
 from .security import WebError
 
@@ -41,7 +42,6 @@ log = logging.getLogger("policybot.web")
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 MAX_QUESTION = 20_000  # characters accepted at all (the engine searches the first 1,000 and says so)
-SITE_NAME = "Policybot"
 
 # The web page's control for each command of the table that the web offers.
 CONTROLS: dict[str, dict] = {
@@ -60,8 +60,10 @@ def clean(text: str) -> str:
     return " ".join("".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") else ch for ch in text).split())
 
 
-class WebChannel:
-    """The web page and its API on the server's aiohttp application."""
+class WebChannel(PageHandlers, ApiHandlers):
+    """The web page and its API on the server's aiohttp application: the server's channel
+    protocol, the routes, the guard every web request passes, and rendering. The handlers
+    are in :mod:`.pages` and :mod:`.api`."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -266,151 +268,6 @@ class WebChannel:
         base = self.public_url or f"{'https' if sec.is_https(request) else 'http'}://{request.host}"
         return base + path
 
-    # --- pages ---------------------------------------------------------------------------------
-
-    async def home(self, request: web.Request) -> web.Response:
-        raw = request.query.get("q")
-        if raw is None:
-            return self._page(request, [], home=True)
-        q = self._text(raw, "empty_question", w.EMPTY_QUESTION)
-        await self._limit(request)
-        view = await self.engine.ask(q, self._user(request), "web")
-        return self._page(request, [to_data(view)], q=q, title=q)
-
-    async def check_page(self, request: web.Request) -> web.Response:
-        claim = self._text(request.query.get("p", ""), "empty_claim", w.CHECK_USAGE_WEB)
-        await self._limit(request)
-        view = await self.engine.check(claim, self._user(request), "web")
-        return self._page(request, [to_data(view)], title=claim)
-
-    async def compare_page(self, request: web.Request) -> web.Response:
-        topic = self._text(request.query.get("t", ""), "empty_topic", w.COMPARE_USAGE_WEB)
-        await self._limit(request)
-        view = await self.engine.compare(topic, self._user(request), "web")
-        return self._page(request, [to_data(view)], title=topic)
-
-    async def topics_page(self, request: web.Request) -> web.Response:
-        return self._page(request, [to_data(self.engine.topics())], title=w.WEB_TOPICS_TITLE)
-
-    async def documents_page(self, request: web.Request) -> web.Response:
-        return self._page(request, [to_data(self.engine.documents_view())], title=w.DOCUMENTS_HEADING)
-
-    async def filter_page(self, request: web.Request) -> web.Response:
-        prefs = await self.engine.prefs(self._user(request))
-        return self._page(request, [to_data(self.engine.filter_menu(prefs))], title=w.WEB_FILTER_TITLE)
-
-    async def commitments_page(self, request: web.Request) -> web.Response:
-        await self._body(request)
-        return self._page(request, [to_data(await self.engine.set_commitments(self._user(request)))])
-
-    async def reset_page(self, request: web.Request) -> web.Response:
-        await self._body(request)
-        return self._page(request, [to_data(await self.engine.reset(self._user(request)))])
-
-    async def press_page(self, request: web.Request) -> web.Response:
-        fields = await self._body(request)
-        await self._limit(request)
-        button = b.unpack(str(fields.get("data", "")))
-        if isinstance(button, b.CheckPrompt):
-            return self._page(request, [to_data(Message(text=w.CHECK_USAGE_WEB))])
-        view = self._expired(await self.engine.press(button, self._user(request)))
-        data = to_data(view)
-        if view.notice and not data.get("text") and not data.get("title"):
-            data = to_data(Message(text=view.notice))
-        return self._page(request, [data])
-
-    async def permalink(self, request: web.Request) -> web.Response:
-        view = await self.engine.shared(request.match_info["token"])
-        if view is None:
-            raise WebError(404, "not_found", w.WEB_PERMALINK_GONE)
-        data = to_data(view)
-        first = next(iter(data.get("passages", [])), None)
-        og = {
-            "og:type": "article",
-            "og:site_name": SITE_NAME,
-            "og:locale": "nb_NO",
-            "og:title": _short(view.question, 120),
-            "og:description": _short(first["text"], 200) + " — " + first["citation"]["text"] if first else w.NOT_COVERED,
-            "og:url": self._absolute(request, request.path),
-            "twitter:card": "summary",
-        }
-        return self._page(request, [data], title=view.question, og=og)
-
-    async def embed_page(self, request: web.Request) -> web.Response:
-        snippet = f'<iframe src="{self._absolute(request, "/")}" title="{w.WEB_EMBED_TITLE}" width="100%" height="640" style="border:0" loading="lazy"></iframe>'
-        view = Message(title=w.WEB_EMBED_TITLE, text=w.WEB_EMBED_TEXT, lines=[snippet])
-        return self._page(request, [to_data(view)], title=w.WEB_EMBED_TITLE)
-
-    # --- the JSON API --------------------------------------------------------------------------
-
-    async def api_session(self, request: web.Request) -> web.Response:
-        return web.json_response({"csrf": self._csrf(request)})
-
-    async def api_ask(self, request: web.Request) -> web.Response:
-        fields = await self._body(request)
-        q = self._text(fields.get("question"), "empty_question", w.EMPTY_QUESTION)
-        await self._limit(request)
-        return self._json(request, await self.engine.ask(q, self._user(request), "web"))
-
-    async def api_more(self, request: web.Request) -> web.Response:
-        fields = await self._body(request)
-        page = fields.get("page")
-        if not isinstance(page, int) or isinstance(page, bool):
-            raise WebError(400, "bad_request", w.WEB_BAD_REQUEST)
-        return self._json(request, self._expired(await self.engine.page(str(fields.get("token", "")), page)))
-
-    async def api_context(self, request: web.Request) -> web.Response:
-        fields = await self._body(request)
-        return self._json(request, self._expired(await self.engine.context(str(fields.get("chunk", "")))))
-
-    async def api_vote(self, request: web.Request) -> web.Response:
-        fields = await self._body(request)
-        up = fields.get("up")
-        if not isinstance(up, bool):
-            raise WebError(400, "bad_request", w.WEB_BAD_REQUEST)
-        return self._json(request, self._expired(await self.engine.vote(str(fields.get("token", "")), up, self._user(request))))
-
-    async def api_check(self, request: web.Request) -> web.Response:
-        fields = await self._body(request)
-        claim = self._text(fields.get("claim"), "empty_claim", w.CHECK_USAGE_WEB)
-        await self._limit(request)
-        return self._json(request, await self.engine.check(claim, self._user(request), "web"))
-
-    async def api_compare(self, request: web.Request) -> web.Response:
-        fields = await self._body(request)
-        topic = self._text(fields.get("topic"), "empty_topic", w.COMPARE_USAGE_WEB)
-        await self._limit(request)
-        return self._json(request, await self.engine.compare(topic, self._user(request), "web"))
-
-    async def api_topics(self, request: web.Request) -> web.Response:
-        q = request.query
-        try:
-            node, page = int(q.get("node", "-1")), int(q.get("page", "0"))
-        except ValueError:
-            raise WebError(400, "bad_request", w.WEB_BAD_REQUEST) from None
-        return self._json(request, self._expired(self.engine.topics(q.get("doc", ""), node, page)))
-
-    async def api_documents(self, request: web.Request) -> web.Response:
-        return self._json(request, self.engine.documents_view())
-
-    async def api_filter(self, request: web.Request) -> web.Response:
-        return self._json(request, self.engine.filter_menu(await self.engine.prefs(self._user(request))))
-
-    async def api_press(self, request: web.Request) -> web.Response:
-        fields = await self._body(request)
-        await self._limit(request)
-        data = str(fields.get("data", ""))
-        view = self._expired(await self.engine.press(b.unpack(data), self._user(request)))
-        return self._json(request, view)
-
-    async def api_commitments(self, request: web.Request) -> web.Response:
-        await self._body(request)
-        return self._json(request, await self.engine.set_commitments(self._user(request)))
-
-    async def api_reset(self, request: web.Request) -> web.Response:
-        await self._body(request)
-        return self._json(request, await self.engine.reset(self._user(request)))
-
 
 def _http_error(e: web.HTTPException) -> WebError:
     if e.status == 404:
@@ -420,7 +277,3 @@ def _http_error(e: web.HTTPException) -> WebError:
     if e.status == 413:
         return WebError(413, "too_large", w.WEB_TOO_LARGE)
     return WebError(e.status, "bad_request", w.WEB_BAD_REQUEST)
-
-
-def _short(s: str, n: int) -> str:
-    return s if len(s) <= n else s[: n - 1].rstrip() + "…"

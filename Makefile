@@ -27,16 +27,18 @@ $(VENV)/.system: | $(BIN)/python
 	else echo "Merk: apertium-nno-nob mangler (installer med: sudo apt-get install apertium-nno-nob); nynorsk oversettes med en innebygd ordliste."; fi
 	@touch $@
 
-# Debian's chromium and chromium-driver for the browser tests (tests/test_browser.py):
+# Debian's chromium and chromium-driver for the browser tests (tests/test_browser.py),
+# and an emoji font so the screenshots show the buttons' 👍/👎/📖 as people see them:
 # installed when we can (root with apt-get, as on CI); otherwise this says so, and the
 # browser tests fail with the same advice (they never skip).
 $(VENV)/.browser: | $(BIN)/python
-	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 \
+	  && [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "Installerer chromium og chromium-driver (nettlesertestene) …"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-noto-color-emoji) >/dev/null 2>&1 \
 	  || echo "Merk: kunne ikke installere chromium og chromium-driver; nettlesertestene vil feile."; \
-	else echo "Merk: chromium og chromium-driver mangler (installer med: sudo apt-get install chromium chromium-driver); nettlesertestene vil feile."; fi
+	else echo "Merk: chromium, chromium-driver eller fonts-noto-color-emoji mangler (installer med: sudo apt-get install chromium chromium-driver fonts-noto-color-emoji); uten chromium feiler nettlesertestene."; fi
 	@touch $@
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python

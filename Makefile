@@ -1,6 +1,7 @@
 # One command to set up and run the bot, one to set up and run the tests.
 #   make run    creates .venv, installs the project, builds the index if needed and starts
-#               the Telegram bot (POLICYBOT_TELEGRAM_TOKEN set) or a local terminal chat.
+#               the Telegram bot (POLICYBOT_TELEGRAM_TOKEN set) or a local terminal chat
+#               and the web page (it prints the address).
 #   make test   creates .venv with the dev extras and runs the test suite.
 PY ?= python3
 VENV := .venv
@@ -26,6 +27,20 @@ $(VENV)/.system: | $(BIN)/python
 	else echo "Merk: apertium-nno-nob mangler (installer med: sudo apt-get install apertium-nno-nob); nynorsk oversettes med en innebygd ordliste."; fi
 	@touch $@
 
+# Debian's chromium and chromium-driver for the browser tests (tests/test_browser.py),
+# and an emoji font so the screenshots show the buttons' 👍/👎/📖 as people see them:
+# installed when we can (root with apt-get, as on CI); otherwise this says so, and the
+# browser tests fail with the same advice (they never skip).
+$(VENV)/.browser: | $(BIN)/python
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 \
+	  && [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installerer chromium og chromium-driver (nettlesertestene) …"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-noto-color-emoji) >/dev/null 2>&1 \
+	  || echo "Merk: kunne ikke installere chromium og chromium-driver; nettlesertestene vil feile."; \
+	else echo "Merk: chromium, chromium-driver eller fonts-noto-color-emoji mangler (installer med: sudo apt-get install chromium chromium-driver fonts-noto-color-emoji); uten chromium feiler nettlesertestene."; fi
+	@touch $@
+
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	PYTHONWARNINGS=ignore $(BIN)/pip install -q -e .
 	touch $@
@@ -36,7 +51,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 setup: $(VENV)/.installed $(VENV)/.system
-setup-dev: $(VENV)/.installed-dev $(VENV)/.system
+setup-dev: $(VENV)/.installed-dev $(VENV)/.system $(VENV)/.browser
 
 run: setup
 	$(BIN)/policybot start

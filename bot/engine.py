@@ -270,6 +270,26 @@ class Engine(VolunteerTools):
             return self.expired(w.NO_MORE)
         return self._page(token, answer.question, answer.prefs, hits, page, answer.confidence or "high")
 
+    async def shared(self, token: str) -> AnswerPage | NotCovered | None:
+        """A permalink's answer: the question and the passages it showed first, as long as
+        the store keeps the answer (the retention, not the buttons' TTL), on any replica
+        and after a restart. Passages are looked up by id; if the index no longer has
+        them all (a changed document), the search is run again. No buttons: the page is
+        for reading and sharing."""
+        answer = await self.store.get_answer(token, max_age=self.store.retention)
+        if answer is None:
+            return None
+        r = self._retriever
+        found = [f for cid in answer.passages if (f := r.chunk_by_id(cid)) is not None]
+        hits = [r.hit_at(i) for i, _ in found] if len(found) == len(answer.passages) else []
+        if not hits and answer.found:
+            result = await self._search(answer.question, answer.prefs, self.per_page)
+            hits = [] if result.abstained else result.hits[: self.per_page]
+        if not hits:
+            return NotCovered(question=answer.question, topics=[], scope=self.scope(answer.prefs))
+        passages = [Passage.of(n, h) for n, h in enumerate(hits, 1)]
+        return AnswerPage(question=answer.question, passages=passages, confidence=answer.confidence or "high", scope=self.scope(answer.prefs), token=token)
+
     async def context(self, digest: str) -> View:
         r = self._retriever
         chunk_id = r.chunk_id_by_digest(digest)

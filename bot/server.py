@@ -12,7 +12,7 @@ webhook updates get 503, each channel finishes what it has in hand (polling ackn
 what it fetched), the listener closes, and the services close.
 
 A channel here is anything with ``start()``, ``stop()``, ``routes(draining)`` and
-``pending()``.
+``pending()``, and optionally ``middlewares()`` (the web page's security guard).
 """
 from __future__ import annotations
 
@@ -29,6 +29,9 @@ from .services import Services
 log = logging.getLogger("policybot.server")
 FOLLOW_SECONDS = 3.0  # how often a replica checks the store for a build another one published
 MAX_BODY = 1024 * 1024
+# A request line may carry a long question (GET /?q=…, percent-encoded): aiohttp's default
+# of 8 KB would answer a 10,000-character question with its own HTML 400 page.
+MAX_LINE = 256 * 1024
 
 
 class Channel(Protocol):
@@ -54,8 +57,9 @@ def make_app(services: Services, channels: Sequence[Channel], draining: asyncio.
             return web.json_response({"status": "stopping"}, status=503)
         return web.json_response(health_payload(services, channels))
 
-    app = web.Application(client_max_size=MAX_BODY)
-    app.router.add_get("/health", health)
+    middlewares = [m for c in channels for m in (c.middlewares() if hasattr(c, "middlewares") else [])]
+    app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares, handler_args={"max_line_size": MAX_LINE, "max_field_size": MAX_LINE})
+    app.router.add_get("/health", health, name="health")
     for channel in channels:
         app.router.add_routes(channel.routes(draining))
     return app
@@ -93,6 +97,7 @@ async def serve(
     port: int = 0,
     stop: asyncio.Event | None = None,
     on_listening: Callable[[str], None] | None = None,
+    signals: bool = True,
 ) -> None:
     """Serve until ``stop`` is set (or SIGTERM/SIGINT), then drain and return. ``port`` 0:
     no listener (polling without a health endpoint)."""
@@ -104,7 +109,8 @@ async def serve(
     await services.open()
     follower = asyncio.create_task(follow_builds(services, stop_follow))
     try:
-        _on_signals(stop)
+        if signals:
+            _on_signals(stop)
         for channel in channels:
             await channel.start()
             started.append(channel)
@@ -112,9 +118,10 @@ async def serve(
             runner = web.AppRunner(make_app(services, channels, draining), access_log=None)
             await runner.setup()
             await web.TCPSite(runner, host, port).start()
-            log.info("listening on %s:%s", host, port)
-            if on_listening is not None:
+            if on_listening is not None:  # it says where, in its own words
                 on_listening(f"http://{host}:{port}")
+            else:
+                log.info("listening on %s:%s", host, port)
         await stop.wait()
     finally:
         draining.set()
@@ -125,8 +132,10 @@ async def serve(
         stop_follow.set()
         await follower
         await services.close()
-        log.info("stopped")
+        log.log(logging.INFO if signals else logging.DEBUG, "stopped")
 
 
-def run(services: Services, channels: Sequence[Channel], *, host: str = "127.0.0.1", port: int = 0) -> None:
-    asyncio.run(serve(services, channels, host=host, port=port))
+def run(
+    services: Services, channels: Sequence[Channel], *, host: str = "127.0.0.1", port: int = 0, on_listening: Callable[[str], None] | None = None
+) -> None:
+    asyncio.run(serve(services, channels, host=host, port=port, on_listening=on_listening))

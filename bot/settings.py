@@ -52,6 +52,15 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     health_port: int = Field(0, ge=0, le=65535, description="0: no health endpoint in polling mode")
 
+    # the web page (bot.channels.web; docs/web.md)
+    web_host: str = Field("127.0.0.1", description="address the web page listens on (0.0.0.0 in a container)")
+    web_port: int = Field(8080, ge=1, le=65535, description="port of the web page (policybot web, policybot start)")
+    web_public_url: str = Field("", description="the page's public address (https://…), for permalinks' Open Graph tags and the embed snippet; default: the request's host")
+    web_embed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="origins allowed to embed the page in an iframe (CSP frame-ancestors), comma-separated, e.g. https://www.example.no"
+    )
+    web_with_telegram: bool = Field(False, description="policybot start/run with a token: serve the web page too (polling: on WEB_PORT; webhook: on the webhook port)")
+
     log_level: str = "INFO"
 
     @field_validator("admin_ids", mode="before")
@@ -59,6 +68,17 @@ class Settings(BaseSettings):
     def _split_ids(cls, v: object) -> object:
         if isinstance(v, str):
             return [int(p) for p in re.split(r"[,\s]+", v.strip()) if p]
+        return v
+
+    @field_validator("web_embed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, v: object) -> object:
+        if isinstance(v, str):
+            v = [p for p in re.split(r"[,\s]+", v.strip()) if p]
+        if isinstance(v, list):
+            for origin in v:
+                if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d+)?", str(origin)):
+                    raise ValueError(f"{origin!r} is not an origin like https://www.example.no")
         return v
 
     @field_validator("data_dir")

@@ -156,3 +156,37 @@ def scope_line(kind: str, doc_title: str, term: str = "") -> str:
     if kind == "named_silent":
         return f"{doc_title} sier ikke noe om dette. Dette sier de andre dokumentene:"
     return ""
+
+
+# --- the web page ------------------------------------------------------------------------------
+
+LINK_TO_ANSWER = "🔗 Lenke til svaret"
+CONTEXT = "Sammenheng"
+DOCUMENTS_HEADING = "Dokumentene jeg svarer fra"
+WEB_NOT_COVERED_TIP = "Prøv å spørre med andre ord, eller se dokumentene jeg kan svare fra."
+WEB_NOT_COVERED_TIP_FILTERED = "Søk i alle dokumenter igjen, eller spør med andre ord."
+
+
+def compare_heading(topic: str) -> str:
+    return f"Hva dokumentene sier om «{topic}»"
+WEB_CHECK_LABEL = "Sjekk en påstand mot løftene"
+WEB_COMPARE_LABEL = "Sammenlign dokumentene om et tema"
+CHECK_USAGE_WEB = "Skriv påstanden du vil sjekke, for eksempel: Ap vil legge ned kontantstøtten"
+COMPARE_USAGE_WEB = "Skriv et tema, for eksempel: politikontakt"
+WEB_INTERNAL = "Beklager, noe gikk galt hos meg. Prøv igjen om litt."
+WEB_TOO_LARGE = "Det du sendte er for langt. Skriv et kortere spørsmål."
+WEB_CSRF = "Siden er for gammel eller kom fra et annet nettsted. Last inn siden på nytt og prøv igjen."
+WEB_BAD_REQUEST = "Forespørselen var ikke som ventet. Last inn siden på nytt og prøv igjen."
+WEB_NOT_FOUND = "Siden finnes ikke. Gå til forsiden og still et spørsmål."
+WEB_PERMALINK_GONE = "Fant ikke dette svaret: lenken er feil, eller svaret er slettet etter lagringstiden. Still spørsmålet på nytt."
+WEB_ERROR_TITLE = "Noe gikk ikke"
+WEB_TOPICS_TITLE = "Bla i kapitlene"
+WEB_FILTER_TITLE = "Velg dokument"
+WEB_EMBED_TITLE = "Spør om programmet"
+WEB_EMBED_TEXT = "Lim inn denne koden på nettsiden din for å vise chatten der (adressen må være tillatt i POLICYBOT_WEB_EMBED_ORIGINS):"
+VOTE_UP = "Svaret var nyttig"
+VOTE_DOWN = "Svaret var ikke nyttig"
+WEB_DESCRIPTION = "Still spørsmål om partiprogrammet og få svar med ordrette sitater og kilde."
+WEB_TAGLINE = "Svar med ordrette sitater fra dokumentene, med kilde. Jeg finner ikke på noe selv."
+WEB_HINT = "Skriv med egne ord, på bokmål, nynorsk eller engelsk."
+WEB_FOOTER = "Svarene er utdrag fra dokumentene, ordrett. Spørsmål lagres uten navn i en begrenset tid for å gjøre svarene bedre."

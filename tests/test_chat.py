@@ -38,6 +38,33 @@ def test_chat_answers_questions_from_a_pipe(built_index, tmp_path):
     assert "kjenner jeg ikke" in text
     assert "Jeg fant ikke noe tall på dette i avsnittene som ligger nærmest." in text
     assert "lokal chat" in out.stderr  # no token: start fell back to the terminal chat
+    assert "Nettsiden: http://127.0.0.1:" in out.stderr  # ... and served the web page
+
+
+def test_start_serves_the_web_page_beside_the_terminal_chat_until_input_ends(built_index, tmp_path):
+    import re
+    import urllib.request
+    from urllib.parse import quote
+
+    env = {**os.environ, "POLICYBOT_INDEX_DIR": str(built_index[0]), "POLICYBOT_DATA_DIR": str(tmp_path)}
+    env.pop("POLICYBOT_TELEGRAM_TOKEN", None)
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "start"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        address = None
+        for line in proc.stderr:
+            if m := re.search(r"Nettsiden: (http://\S+)", line):
+                address = m.group(1)
+                break
+        assert address, "start never printed the web address"
+        with urllib.request.urlopen(address + "/?q=" + quote("Vil Ap fjerne kontantstøtten?"), timeout=60) as r:
+            html = r.read().decode()
+        assert "fjerne kontantstøtten og bruke pengene på billigere barnehage" in html
+        out, _ = proc.communicate("Vil Ap fjerne kontantstøtten?\n", timeout=60)  # then end of input
+        assert proc.returncode == 0
+        assert "billigere barnehage" in out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
 
 
 def test_start_rebuilds_an_index_of_an_older_format(tmp_path, corpus, embedder):

@@ -74,12 +74,30 @@ def commands_engine_help(channel):
     return Engine.help("boten", channel)
 
 
+def test_the_web_doc_names_every_api_route_and_error_code():
+    from bot.channels.web import channel
+
+    doc = (ROOT / "docs/web.md").read_text(encoding="utf-8")
+    source = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "bot/channels/web").glob("*.py")))
+    routes = re.findall(r'web\.(get|post)\("(/api/[a-z]+)"', source)
+    assert len(routes) >= 13
+    for method, path in routes:
+        assert f"`{method.upper()} {path}`" in doc, path
+    codes = set(re.findall(r'WebError\(\d+, "([a-z_]+)"', source)) | set(re.findall(r'"(empty_[a-z]+)"', source))
+    assert {"empty_question", "csrf", "too_large", "rate_limited", "internal", "expired"} <= codes
+    for code in codes:
+        assert f"| `{code}` |" in doc, code
+    assert channel.MAX_QUESTION == 20_000 and "20,000 characters" in doc
+
+
 def test_every_channel_has_a_handler_for_each_of_its_commands_and_no_other():
     from bot import commands
     from bot.channels.telegram.handlers import TelegramBot
     from bot.channels.terminal import TerminalChat
+    from bot.channels.web.channel import CONTROLS
 
     telegram = TelegramBot.__new__(TelegramBot).command_handlers()
     terminal = TerminalChat.__new__(TerminalChat).handlers()
     assert set(telegram) == {c.name for c in commands.for_channel(commands.TELEGRAM)}
     assert set(terminal) == {c.name for c in commands.for_channel(commands.TERMINAL)}
+    assert set(CONTROLS) == {c.name for c in commands.for_channel(commands.WEB)}

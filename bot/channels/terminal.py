@@ -159,3 +159,27 @@ def run_terminal_chat(services: Services, stdin: TextIO | None = None, stdout: T
             await services.close()
 
     asyncio.run(main())
+
+
+def run_terminal_chat_with_server(services: Services, server, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
+    """The terminal chat beside a server (``policybot start`` without a token: the web
+    page). ``server(stop, ready)`` is the server's coroutine: it opens and closes the
+    services and sets ``ready`` once it listens. The chat starts then, and ends at end of
+    input (or /avslutt), which stops the server."""
+
+    async def main() -> None:
+        stop, ready = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(server(stop, ready))
+        waiting = asyncio.create_task(ready.wait())
+        await asyncio.wait({task, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        if task.done():
+            task.result()  # it failed to start: raise its error
+            return
+        try:
+            await chat(services, stdin, stdout)
+        finally:
+            stop.set()
+            await task
+
+    asyncio.run(main())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Optional
 
 import typer
 
@@ -52,11 +53,19 @@ def run_cmd(
     from ..channels.telegram import TelegramChannel
     from ..server import run
 
+    channels: list = [TelegramChannel(services, webhook=webhook)]
     # webhook mode listens for updates (and /health) on POLICYBOT_WEBHOOK_PORT; polling
-    # mode listens only when POLICYBOT_HEALTH_PORT is set
-    port = s.webhook_port if webhook else s.health_port
+    # mode listens only when POLICYBOT_HEALTH_PORT is set, or on POLICYBOT_WEB_PORT when
+    # it serves the web page too
+    host, port = (s.webhook_listen, s.webhook_port) if webhook else (s.webhook_listen, s.health_port)
+    if s.web_with_telegram:
+        from ..channels.web import WebChannel
+
+        channels.append(WebChannel(services))
+        if not webhook:
+            host, port = s.web_host, s.web_port
     try:
-        guard(lambda: run(services, [TelegramChannel(services, webhook=webhook)], host=s.webhook_listen, port=port))
+        guard(lambda: run(services, channels, host=host, port=port, on_listening=_announce if s.web_with_telegram else None))
     except InvalidToken:
         fail("Telegram avviste tokenet i POLICYBOT_TELEGRAM_TOKEN (ugyldig eller trukket tilbake): hent et nytt hos @BotFather", 2)
     except NetworkError as e:
@@ -71,15 +80,81 @@ def _host(url: str) -> str:
     return urlsplit(url).netloc or url
 
 
+def _announce(url: str) -> None:
+    typer.echo(f"Nettsiden: {url}", err=True)
+
+
+def _free_port(host: str, port: int, tries: int = 10) -> int | None:
+    """The first port from ``port`` that can be bound on ``host`` (``make run`` on a
+    machine where 8080 is taken still serves the page, and says where)."""
+    import socket
+
+    for p in range(port, min(port + tries, 65536)):
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, p))
+            except OSError:
+                continue
+            return p
+    return None
+
+
 @app.command("start")
 def start_cmd(ctx: typer.Context) -> None:
-    """Telegram-boten hvis POLICYBOT_TELEGRAM_TOKEN er satt, ellers lokal chat."""
+    """Telegram-boten hvis POLICYBOT_TELEGRAM_TOKEN er satt, ellers lokal chat i terminalen og nettsiden."""
     s = settings_of(ctx)
-    if s.telegram_token is None:
-        typer.echo("Ingen POLICYBOT_TELEGRAM_TOKEN: starter lokal chat i terminalen.", err=True)
-        chat_cmd(ctx)
-    else:
+    if s.telegram_token is not None:
         run_cmd(ctx, webhook=bool(s.webhook_url))
+        return
+    from retrieval.translate import apertium_available, status
+
+    from ..channels.terminal import run_terminal_chat, run_terminal_chat_with_server
+
+    typer.echo("Ingen POLICYBOT_TELEGRAM_TOKEN: starter lokal chat i terminalen og nettsiden.", err=True)
+    ensure_index(s)
+    if not apertium_available():
+        typer.echo(f"Merk: {status()}", err=True)
+    services = services_of(s)
+    port = _free_port(s.web_host, s.web_port)
+    if port is None:
+        typer.echo(f"Merk: portene {s.web_port}–{s.web_port + 9} er opptatt; starter bare chatten i terminalen.", err=True)
+        guard(run_terminal_chat, services)
+        return
+    from ..channels.web import WebChannel
+    from ..server import serve
+
+    def server(stop, ready):
+        def listening(url: str) -> None:
+            _announce(url)
+            ready.set()
+
+        return serve(services, [WebChannel(services)], host=s.web_host, port=port, stop=stop, on_listening=listening, signals=False)
+
+    guard(run_terminal_chat_with_server, services, server)
+
+
+@app.command("web")
+def web_cmd(
+    ctx: typer.Context,
+    host: Optional[str] = typer.Option(None, "--host", help="Adressen nettsiden lytter på (POLICYBOT_WEB_HOST)."),
+    port: Optional[int] = typer.Option(None, "--port", min=1, max=65535, help="Porten (POLICYBOT_WEB_PORT)."),
+) -> None:
+    """Nettsiden: chat i nettleseren, med JSON-API og lenker til svar."""
+    from retrieval.translate import apertium_available, status
+
+    from ..channels.web import WebChannel
+    from ..server import run
+
+    s = settings_of(ctx)
+    host, port = host or s.web_host, port or s.web_port
+    ensure_index(s)
+    if not apertium_available():
+        log.warning(status())
+    services = services_of(s)
+    try:
+        guard(lambda: run(services, [WebChannel(services)], host=host, port=port, on_listening=_announce))
+    except OSError as e:
+        fail(f"kan ikke lytte på {host}:{port} ({e.strerror or e}); velg en annen port med --port")
 
 
 @app.command("health")

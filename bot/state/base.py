@@ -82,8 +82,9 @@ class StateStore(ABC):
     async def save_answer(self, token: str, answer: AnswerRecord) -> None: ...
 
     @abstractmethod
-    async def get_answer(self, token: str) -> AnswerRecord | None:
-        """The answer, or None when unknown or older than the TTL."""
+    async def get_answer(self, token: str, max_age: float | None = None) -> AnswerRecord | None:
+        """The answer, or None when unknown or older than ``max_age`` seconds (default: the
+        TTL of its buttons; a permalink asks for up to the retention)."""
 
     # preferences
     @abstractmethod

@@ -45,10 +45,10 @@ class SqlStore(StateStore):
             (token, a.created, a.user_hash, a.source, a.question[:4000], a.prefs.to_json(), a.build, int(a.found), a.confidence, json.dumps(list(a.passages))),
         )
 
-    async def get_answer(self, token: str) -> AnswerRecord | None:
+    async def get_answer(self, token: str, max_age: float | None = None) -> AnswerRecord | None:
         rows = await self._fetch(
             "SELECT question, prefs, build, user_hash, source, found, confidence, passages, created FROM answers WHERE token = ? AND created >= ?",
-            (token, time.time() - self.answer_ttl),
+            (token, time.time() - (self.answer_ttl if max_age is None else max_age)),
         )
         if not rows:
             return None

@@ -85,6 +85,7 @@ class SearchResult:
     language: str = "nb"  # the question's language (retrieval.language)
     signals: dict[str, float] = field(default_factory=dict)  # what the decision saw
     reason: str | None = None  # why it is not (fully) answered: decision.REASONS, or None
+    missing: tuple[str, ...] = ()  # key terms of the question the documents never write («formuesskatt»)
 
     def to_json(self) -> dict:
         return {
@@ -93,6 +94,7 @@ class SearchResult:
             "confidence": None if self.abstained else self.confidence,
             "language": self.language,
             "reason": self.reason,
+            "missing": list(self.missing),
             "results": [h.to_json() for h in self.hits],
             "near_misses": [h.to_json() for h in self.near_misses],
         }

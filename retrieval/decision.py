@@ -175,6 +175,11 @@ def _current(s: dict[str, float]) -> bool:
     return s.get("now_ref", 0.0) > 0 or s.get("year_missing", 0.0) > 0
 
 
+def _outside(s: dict[str, float]) -> bool:
+    """The question points outside what policy documents hold, whatever its words match."""
+    return _current(s) or any(s.get(k, 0.0) > 0 for k in ("other_party", "person", "number_missing"))
+
+
 def reason(s: dict[str, float], covered: bool) -> str | None:
     """The plain reason behind a verdict, or None. The first three explain a "not
     covered". Two are worth saying with an answer too: a figure for today or a year the
@@ -234,8 +239,11 @@ class DecisionModel:
           "not covered", unless the question points outside the documents by itself;
         * confidence from the question's own words, which does not depend on how scores
           fall on a new kind of question: an answer one of whose three best passages uses
-          every key term of the question is shown without the caveat
-          ("Hva sier programmet om lokalsykehus?"); one whose key term the documents never
+          every key term of the question is shown without the caveat, unless the question
+          points outside the documents (today's figures, a year they do not mention,
+          another party, a person, a figure the passages lack): "Hva sier programmet om
+          lokalsykehus?" is, "Hvor mange lærere mangler det i dag?" is not; one whose key
+          term the documents never
           write, and whose best passages use none of its key terms, is shown with it
           ("Har Ap lovet å senke formuesskatten?": the reply names the missing word).
         """
@@ -246,7 +254,7 @@ class DecisionModel:
             return Verdict(p, False, None, reason(s, False))
         high = p >= self.t_high
         if self.word_rules:
-            if s.get("cover3", 0.0) >= 1.0 and not s.get("missing", 0.0) and not s.get("no_terms", 0.0):
+            if s.get("cover3", 0.0) >= 1.0 and not s.get("missing", 0.0) and not s.get("no_terms", 0.0) and not _outside(s):
                 high = True
             if s.get("missing", 0.0) > 0 and s.get("cover3", 0.0) <= 0.0:
                 high = False

@@ -192,6 +192,13 @@ def check(retriever: "Retriever", claim: str, cover_min: float = COVER) -> Claim
     prog_hits = retriever.search(claim, k=CANDIDATES, filters=prog_filter, abstain=False).hits
     # a promise says it: a commitment of the programme, not a paragraph describing the situation
     promise, prog_cover = _best(terms, [h for h in prog_hits if h.chunk.kind == "commitment"])
+    other_hits: list[Hit] | None = None
+    if promise is not None and cover_min - 1e-9 <= prog_cover < 1.0 and others:
+        # the programme says part of it; another document that says all of it wins
+        other_hits = retriever.search(claim, k=CANDIDATES, filters=Filters(doc_ids=others), abstain=False).hits
+        said, other_cover = _best(terms, other_hits)
+        if said is not None and other_cover >= 1.0:
+            return ClaimCheck(claim, "elsewhere", [said], doc=said.doc, programme=programme)
     if promise is not None and prog_cover >= cover_min - 1e-9:
         claim_dir, promise_dir = direction(_strip_party(claim)), direction(promise.chunk.text)
         steady = _STEADY.search(promise.chunk.text)
@@ -207,7 +214,8 @@ def check(retriever: "Retriever", claim: str, cover_min: float = COVER) -> Claim
             return ClaimCheck(claim, "weaker", [promise], (hedge,) if hedge else narrower, lacking if not hedge else (), promise.doc, programme)
         return ClaimCheck(claim, "match", [promise], doc=promise.doc, programme=programme)
     if others:
-        other_hits = retriever.search(claim, k=CANDIDATES, filters=Filters(doc_ids=others), abstain=False).hits
+        if other_hits is None:
+            other_hits = retriever.search(claim, k=CANDIDATES, filters=Filters(doc_ids=others), abstain=False).hits
         said, other_cover = _best(terms, other_hits)
         if said is not None and other_cover >= cover_min - 1e-9:
             return ClaimCheck(claim, "elsewhere", [said], doc=said.doc, programme=programme)

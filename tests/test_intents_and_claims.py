@@ -124,6 +124,13 @@ def test_said_only_by_another_document_is_elsewhere_and_named(retriever):
     assert "fjerne kontantstøtten" in got.passages[0].chunk.text
 
 
+def test_a_document_that_says_all_of_it_beats_a_promise_that_says_part(retriever):
+    # the programme promises «styrke arbeidet mot menneskehandel»; only Oslo Ap promises the plan
+    got = claims.check(retriever, "Ap vil utarbeide en ny nasjonal handlingsplan mot menneskehandel")
+    assert got.verdict == "elsewhere" and got.doc.id == "oslo-ap-trygghet-for-alle"
+    assert got.passages[0].chunk.text == "utarbeide en ny nasjonal handlingsplan mot menneskehandel"
+
+
 def test_the_opposite_promise_contradicts(retriever):
     got = claims.check(retriever, "Ap vil kutte i sykelønnen")
     assert got.verdict == "contradicts" and got.passages[0].chunk.text == "garantere for at sykelønnen ikke kuttes"

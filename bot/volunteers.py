@@ -73,9 +73,7 @@ class VolunteerTools:
 
     async def compare(self, topic: str, user: str = "", source: str = "chat") -> View:
         """/sammenlign: each document's most representative passage on the topic, in the
-        manifest's order; the documents without one are named. A passage counts only when
-        it uses every key term of the topic as a word or inside a compound
-        («barnehageplass» for barnehage, never «barnehus»); of those, the best ranked."""
+        manifest's order; the documents without one are named (:func:`representative`)."""
         q = " ".join(topic.split())[: self.max_question_chars]
         if not q:
             return Message(text=w.COMPARE_USAGE)
@@ -85,7 +83,7 @@ class VolunteerTools:
         results = await asyncio.gather(*(self._in_pool(_doc_search, r, q, d.id) for d in docs))
         hits, missing = [], []
         for d, res in zip(docs, results):
-            best = next((h for h in res.hits if coverage(terms, h.chunk.display) == 1.0), None) if terms else (res.hits[0] if res.hits else None)
+            best = representative(terms, res.hits)
             if best is not None:
                 hits.append(best)
             else:
@@ -161,6 +159,18 @@ class VolunteerTools:
             title = mark + short(h.chunk.text, 50)
             items.append(InlineItem(id="s" + digest(h.chunk.id), title=title, description=short(h.doc.title, 120), passage=Passage.of(n, h)))
         return items
+
+
+def representative(terms: tuple[str, ...], hits: list[Hit]) -> Hit | None:
+    """A document's most representative passage on a topic, from its best-ranked ones: it
+    must use every key term of the topic as a word or inside a compound («barnehageplass»
+    for barnehage, never «barnehus»); of those, one from a section whose title names the
+    topic (the document's own chapter on it) comes first, then the search's order."""
+    if not terms:
+        return hits[0] if hits else None
+    using = [h for h in hits if coverage(terms, h.chunk.display) == 1.0]
+    titled = [h for h in using if coverage(terms, " ".join(h.chunk.section)) == 1.0]
+    return (titled or using or [None])[0]
 
 
 def _doc_search(r, topic: str, doc_id: str) -> SearchResult:

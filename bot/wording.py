@@ -174,7 +174,7 @@ def check_verdict(verdict: str, words: tuple[str, ...] = (), scope: tuple[str, .
         elif scope:
             how = f"løftet sier ikke «{scope[0]}»"
         elif words:
-            how = f"løftet er formulert som «{words[0]}»"
+            how = "løftet er formulert som " + " og ".join(f"«{x}»" for x in words)
         else:
             how = "løftet sier mindre"
         return f"Programmet lover mindre enn påstanden: {how}."

@@ -167,19 +167,23 @@ def _best(terms: tuple[str, ...], hits: list[Hit]) -> tuple[Hit | None, float]:
     return best, (best_key[0] if best_key else 0.0)
 
 
-def _hedge(retriever: "Retriever", text: str, claim: str) -> str | None:
-    """The first hedge in ``text`` that the claim does not use itself."""
-    found = []
-    word = retriever.hedges.find(text)
-    if word:
-        found.append(word)
+def _hedges(retriever: "Retriever", text: str, claim: str) -> tuple[str, ...]:
+    """The hedges in ``text`` that the claim does not use itself, in the order they
+    appear, at most two («ha som mål», «trinnvis»)."""
     low = text.lower()
-    found += [h for h in _EXTRA_HEDGES if re.search(_W + re.escape(h) + r"(?![\wæøå])", low)]
+    found: list[tuple[int, str]] = []
+    for word, pattern in retriever.hedges.patterns:
+        if m := pattern.search(text):
+            found.append((m.start(), word))
+    for h in _EXTRA_HEDGES:
+        if m := re.search(_W + re.escape(h) + r"(?![\wæøå])", low):
+            found.append((m.start(), h))
     claim_low = claim.lower()
-    for h in found:
-        if h not in claim_low:
-            return h
-    return None
+    out: list[str] = []
+    for start, h in sorted(found):
+        if h not in claim_low and not any(h in o or o in h for o in out):
+            out.append(h)
+    return tuple(out[:2])
 
 
 def check(retriever: "Retriever", claim: str, cover_min: float = COVER) -> ClaimCheck:
@@ -205,13 +209,13 @@ def check(retriever: "Retriever", claim: str, cover_min: float = COVER) -> Claim
         if claim_dir and ((promise_dir and claim_dir != promise_dir) or (steady and not _STEADY.search(claim))):
             m = steady or _DIRECTION.search(promise.chunk.text)
             return ClaimCheck(claim, "contradicts", [promise], (m.group(0),) if m else (), doc=promise.doc, programme=programme)
-        hedge = _hedge(retriever, promise.chunk.text, claim)
+        hedges = _hedges(retriever, promise.chunk.text, claim)
         lacking = tuple(
             dict.fromkeys(w.lower() for w in _SCOPE_RE.findall(claim) if not re.search(_W + re.escape(w) + r"(?![\wæøå])", promise.chunk.text, re.IGNORECASE))
         )
-        if hedge or lacking:
-            narrower = () if hedge else tuple(dict.fromkeys(m.lower() for m in _PARTIAL.findall(promise.chunk.text)))[:1]
-            return ClaimCheck(claim, "weaker", [promise], (hedge,) if hedge else narrower, lacking if not hedge else (), promise.doc, programme)
+        if hedges or lacking:
+            narrower = () if hedges else tuple(dict.fromkeys(m.lower() for m in _PARTIAL.findall(promise.chunk.text)))[:1]
+            return ClaimCheck(claim, "weaker", [promise], hedges or narrower, lacking if not hedges else (), promise.doc, programme)
         return ClaimCheck(claim, "match", [promise], doc=promise.doc, programme=programme)
     if others:
         if other_hits is None:

@@ -152,19 +152,20 @@ class Lexicon:
         return tuple(w for w in self.vocabulary.unknown(text) if not self.glossary.expansions(w))
 
     def missing(self, plan: QueryPlan) -> tuple[str, ...]:
-        """The question's key terms and names that the documents never write, not even
-        inside a longer word (a glossary entry does not change what they write): what the reply names
-        («Dokumentene nevner ikke formuesskatt»). English questions: names only."""
+        """The question's names and key terms that the documents never write, not even
+        inside a longer word (a glossary entry does not change what they write): what the
+        reply names («Dokumentene nevner ikke formuesskatt»). Names as written («Donald
+        Trump»: missing when any of its words is), key terms without a definite ending.
+        English questions: names only (their other words are English)."""
+        found = names(plan.text if plan.lang == "en" else plan.bokmal)
+        terms = () if plan.lang == "en" else key_terms(plan.core)
         out: list[str] = []
-        candidates = names(plan.text if plan.lang == "en" else plan.bokmal) + (() if plan.lang == "en" else key_terms(plan.core))
-        named = set(candidates[: len(candidates) - len(key_terms(plan.core))]) if plan.lang != "en" else set(candidates)
         seen: set[str] = set()
-        for w in candidates:
-            low = w.lower()
-            parts = low.split()
-            if len(low) < 5 or low in seen or any(p in seen for p in parts):
+        for w, is_name in [(n, True) for n in found] + [(t, False) for t in terms]:
+            parts = [x for x in w.lower().split() if len(x) >= 4]
+            if len(w) < 5 or not parts or any(x in seen for x in parts):
                 continue
-            seen.update([low, *parts])
-            if not all(self.vocabulary.occurs(p) for p in parts if len(p) >= 4) or not any(len(p) >= 4 for p in parts):
-                out.append(w if w in named else display(low))
+            seen.update(parts)
+            if not all(self.vocabulary.occurs(x) for x in parts):
+                out.append(w if is_name else display(w.lower()))
         return tuple(out)

@@ -63,6 +63,7 @@ test: setup-dev
 eval: setup-dev
 	$(BIN)/policybot eval tests/data/dev.jsonl --out docs/eval-latest.json
 	$(BIN)/policybot eval tests/data/holdout.jsonl --no-cv --out docs/eval-holdout.json
+	$(BIN)/policybot check --eval tests/data/claims.jsonl --out docs/check-claims.txt
 
 bench: setup-dev
 	$(BIN)/python benchmarks/bench_index.py

@@ -19,6 +19,7 @@ from retrieval.models import DocInfo, Hit, SearchResult
 from retrieval.search import Retriever
 
 from . import buttons as b
+from . import intents
 from .privacy import user_hash
 from .state import AnswerRecord, Prefs, StateStore
 from . import commands
@@ -184,10 +185,27 @@ class Engine(VolunteerTools):
         r = self._retriever
         return await self._in_pool(r.search, question, k, prefs.filters())
 
+    def small_talk(self, kind: str) -> Message:
+        """A greeting, thanks, "hjelp" or a lone emoji: a short friendly reply with example
+        questions; nothing is searched or stored."""
+        return Message(text=w.SMALL_TALK[kind], lines=list(w.EXAMPLES))
+
     async def ask(self, question: str, user: str = "", source: str = "chat") -> View:
+        """A free-text message: small talk and commands typed without their slash are
+        routed first (:mod:`bot.intents`, the same for every channel), anything else is
+        searched."""
         q = " ".join(question.split())
         if not q:
             return Message(text=w.EMPTY_QUESTION)
+        intent = intents.classify(q)
+        if intent.kind == intents.CHECK:
+            return await self.check(intent.arg, user, source)
+        if intent.kind == intents.COMPARE:
+            return await self.compare(intent.arg, user, source)
+        if intent.kind == intents.TOPICS:
+            return self.topics()
+        if intent.kind in w.SMALL_TALK:
+            return self.small_talk(intent.kind)
         note = ""
         if len(q) > self.max_question_chars:
             note = w.long_question(len(q), self.max_question_chars)
@@ -210,6 +228,7 @@ class Engine(VolunteerTools):
             if result.scope_note is not None:
                 view.scope_line = w.scope_line(result.scope_note.kind, result.scope_note.doc_title, result.scope_note.term)
         view.reason = result.reason or ""
+        view.missing = result.missing
         return view
 
     def _topic_page(self, token: str, question: str, prefs: Prefs, result: SearchResult, note: str) -> AnswerPage:
@@ -347,7 +366,11 @@ def result_view(result: SearchResult) -> View:
     """A search result as a view without buttons or state (the CLI's `search`)."""
     reason = result.reason or ""
     if result.abstained or not result.hits:
-        return NotCovered(question=result.query, topics=nearest_topics(result.near_misses), reason=reason)
+        return NotCovered(question=result.query, topics=nearest_topics(result.near_misses), reason=reason, missing=result.missing)
     return AnswerPage(
-        question=result.query, passages=[Passage.of(n, h) for n, h in enumerate(result.hits, 1)], confidence=result.confidence or "high", reason=reason
+        question=result.query,
+        passages=[Passage.of(n, h) for n, h in enumerate(result.hits, 1)],
+        confidence=result.confidence or "high",
+        reason=reason,
+        missing=result.missing,
     )

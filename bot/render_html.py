@@ -68,7 +68,9 @@ def render(view: View) -> str:
 @render.register
 def _(view: AnswerPage) -> str:
     head = [escape(view.note)] if view.note else []
-    if view.confidence == "low" and view.page == 0:
+    if view.missing and view.page == 0:
+        head.append(f"<i>{escape(w.missing_line(view.missing, view.confidence))}</i>")
+    elif view.confidence == "low" and view.page == 0:
         head.append(f"<i>{escape(w.CAVEAT)}</i>")
     if line := w.reason_line(view.reason, answered=True):
         head.append(f"<i>{escape(line)}</i>")
@@ -93,6 +95,8 @@ def _(view: AnswerPage) -> str:
 def _(view: NotCovered) -> str:
     where = f" ({w.SEARCHED_IN.lower()}: {view.scope})" if view.scope else ""
     parts = [escape(view.note)] if view.note else []
+    if view.missing:
+        parts.append(escape(w.missing_line(view.missing, None)))
     parts.append(escape(f"{w.NOT_COVERED}{where}."))
     if line := w.reason_line(view.reason, answered=False):
         parts.append(escape(line))
@@ -136,7 +140,7 @@ def _(view: Message) -> str:
 
 @render.register
 def _(view: CheckView) -> str:
-    head = f"<i>Påstand: «{escape(view.claim)}»</i>\n<b>{escape(w.check_found(view.where) if view.found else w.CHECK_NOT_FOUND)}</b>"
+    head = f"<i>Påstand: «{escape(view.claim)}»</i>\n<b>{escape(w.check_verdict(view.verdict, view.words, view.scope, view.doc, view.programme))}</b>"
     parts = [passage(p) + (f"\n⚠️ <b>{escape(w.hedge_note(view.hedges[p.number]))}</b>" if p.number in view.hedges else "") for p in view.promises]
     if view.qualifiers:
         parts += [f"<i>{escape(w.CHECK_QUALIFIES)}</i>"] + [passage(p) for p in view.qualifiers]

@@ -24,7 +24,9 @@ def render(view: View) -> str:
 @render.register
 def _(view: AnswerPage) -> str:
     head = [view.note] if view.note else []
-    if view.confidence == "low" and view.page == 0:
+    if view.missing and view.page == 0:
+        head.append(w.missing_line(view.missing, view.confidence))
+    elif view.confidence == "low" and view.page == 0:
         head.append(w.CAVEAT)
     if line := w.reason_line(view.reason, answered=True):
         head.append(line)
@@ -48,6 +50,8 @@ def _(view: AnswerPage) -> str:
 def _(view: NotCovered) -> str:
     where = f" ({w.SEARCHED_IN.lower()}: {view.scope})" if view.scope else ""
     parts = [view.note] if view.note else []
+    if view.missing:
+        parts.append(w.missing_line(view.missing, None))
     parts.append(f"{w.NOT_COVERED}{where}.")
     if line := w.reason_line(view.reason, answered=False):
         parts.append(line)
@@ -88,7 +92,7 @@ def _(view: Message) -> str:
 
 @render.register
 def _(view: CheckView) -> str:
-    parts = [f"Påstand: «{view.claim}»", w.check_found(view.where) if view.found else w.CHECK_NOT_FOUND]
+    parts = [f"Påstand: «{view.claim}»", w.check_verdict(view.verdict, view.words, view.scope, view.doc, view.programme)]
     for p in view.promises:
         parts.append(passage(p) + (f"\n   {w.hedge_note(view.hedges[p.number])}" if p.number in view.hedges else ""))
     if view.qualifiers:

@@ -84,6 +84,7 @@ class AnswerPage(View):
     reason: str = ""  # why it may not answer fully (retrieval.decision.REASONS), first reply only
     topic: TopicSummary | None = None  # a broad question answered with its section (first page)
     scope_line: str = ""  # where the answer comes from, when that needs saying (first page)
+    missing: tuple[str, ...] = ()  # the question's key terms the documents never write, named first
 
 
 @dataclass
@@ -93,6 +94,7 @@ class NotCovered(View):
     scope: str = ""
     note: str = ""
     reason: str = ""  # why (retrieval.decision.REASONS), when a signal says so plainly
+    missing: tuple[str, ...] = ()  # the question's key terms the documents never write, named first
 
 
 @dataclass
@@ -119,12 +121,15 @@ class Message(View):
 
 @dataclass
 class CheckView(View):
-    """/sjekk: the closest promises verbatim, whether they match the claim, hedges, and
-    passages from the same section that qualify them."""
+    """/sjekk: one graded verdict on a claim (retrieval.claims), the promise it rests on
+    verbatim, hedges, and a passage of the same section that qualifies it."""
 
     claim: str = ""
-    found: bool = True  # False: "Jeg fant ikke et slikt løfte. Nærmeste:"
-    where: str = "dokumentene"  # "programmet" when the top promise is from a party programme
+    verdict: str = "match"  # retrieval.claims.VERDICTS
+    words: tuple[str, ...] = ()  # weaker: the hedge or the narrower words; contradicts: the promise's word
+    scope: tuple[str, ...] = ()  # weaker by scope: the claim's words the promise lacks ("alle")
+    doc: str = ""  # the title of the document the passages come from
+    programme: str = ""  # the title of the current programme
     promises: list[Passage] = field(default_factory=list)
     hedges: dict[int, str] = field(default_factory=dict)  # passage number → hedge word
     qualifiers: list[Passage] = field(default_factory=list)

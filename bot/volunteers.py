@@ -1,4 +1,4 @@
-"""The volunteers' tools on the engine: /sjekk (the promise a claim is about), /sammenlign
+"""The volunteers' tools on the engine: /sjekk (a graded verdict on a claim), /sammenlign
 (what each document says) and /tema (browsing the documents' chapters), and inline mode's
 "@bot sjekk". A mixin of :class:`bot.engine.Engine`, which supplies the retriever, the
 store, the search pool and the fixed replies."""
@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import secrets
 
-from retrieval.models import Hit
+from retrieval.claims import check as check_claim
+from retrieval.facts import coverage, key_terms
+from retrieval.models import Filters, Hit, SearchResult
 
 from . import buttons as b
 from . import wording as w
@@ -15,65 +17,75 @@ from .state import AnswerRecord, Prefs
 from .views import Button, CheckView, CompareView, InlineItem, Message, NotCovered, Passage, SectionView, View
 
 SECTION_PAGE = 5  # passages per page when browsing a section
-COMPARE_MARGIN = 0.035  # /sammenlign: how far below the best document's passage another may score
+COMPARE_CANDIDATES = 10  # /sammenlign: a document's best passages searched for one that uses the topic's words
+# inline "@bot sjekk": the first result's mark by verdict; ✅ only on a match
+INLINE_MARK = {"match": "✅ ", "weaker": "⚠️ ", "contradicts": "❌ ", "elsewhere": "📄 ", "absent": "🔍 "}
 
 
 class VolunteerTools:
     # --- checking a claim, comparing documents, browsing topics ---------------------------------
 
     async def check(self, claim: str, user: str = "", source: str = "chat") -> View:
-        """/sjekk: commitments first; the closest promises verbatim, marked when they hedge,
-        with any passage of the same section that qualifies them. Never says yes or no."""
+        """/sjekk: one graded verdict (match, weaker, contradicts, elsewhere, absent;
+        :mod:`retrieval.claims`), the promise it rests on verbatim with its hedge marked,
+        and a passage of the same section that qualifies it."""
         q = " ".join(claim.split())[: self.max_question_chars]
         if not q:
             return Message(text=w.CHECK_USAGE)
         r = self._retriever
-        promises_only = Prefs(commitments_only=True)
-        result = await self._search(q, promises_only, 3)
-        general = await self._search(q, Prefs(), 10)
-        found = not result.abstained and result.confidence == "high" and not general.abstained
-        promises = result.hits if not result.abstained else result.near_misses
-        promises = promises[:2] if found else promises[:1]
+        result = await self._in_pool(check_claim, r, q)
         token = secrets.token_urlsafe(6)
+        found = result.verdict == "match"
         await self.store.save_answer(
-            token, AnswerRecord(q, promises_only, r.build, user, source, found, result.confidence, tuple(h.chunk.id for h in promises))
+            token, AnswerRecord(q, Prefs(commitments_only=True), r.build, user, source, found, None, tuple(h.chunk.id for h in result.passages))
         )
-        if not promises:
-            return NotCovered(question=q, topics=nearest_topics(general.near_misses or general.hits))
-        passages = [Passage.of(n, h) for n, h in enumerate(promises, 1)]
+        if not result.passages:
+            return NotCovered(question=q, topics=[])
+        passages = [Passage.of(n, h) for n, h in enumerate(result.passages, 1)]
         hedges = {p.number: word for p in passages if (word := r.hedges.find(p.chunk.text))}
-        top = promises[0].chunk
-        qualifiers = [
-            Passage.of(len(passages) + 1, h)
-            for h in (general.hits if not general.abstained else [])
-            if h.chunk.section == top.section and h.chunk.kind != "commitment" and h.chunk.id not in {p.chunk.id for p in passages}
-        ][:1]
+        top = result.passages[0].chunk
+        qualifiers: list[Passage] = []
+        if result.verdict in ("match", "weaker"):
+            general = await self._search(q, Prefs(doc_id=top.doc_id), 10)
+            qualifiers = [
+                Passage.of(len(passages) + 1, h)
+                for h in (general.hits if not general.abstained else [])
+                if h.chunk.section == top.section and h.chunk.kind != "commitment" and h.chunk.id not in {p.chunk.id for p in passages}
+            ][:1]
         rows = [[Button(w.context_button(p.number), b.Context(digest(p.chunk.id))) for p in passages + qualifiers]]
         rows.append([Button("👍", b.Vote(token, True)), Button("👎", b.Vote(token, False)), Button(w.SHARE, share=f"sjekk {q}"[:200])])
         topic = self._topic_button(top)
         if topic is not None:
             rows.append([topic])
-        doc = r.docs[top.doc_id]
-        where = w.THE_PROGRAMME if "program" in doc.kind.lower() else f"«{doc.title}»"
-        return CheckView(buttons=rows, claim=q, found=found, where=where, promises=passages, hedges=hedges, qualifiers=qualifiers, token=token)
+        return CheckView(
+            buttons=rows,
+            claim=q,
+            verdict=result.verdict,
+            words=result.words,
+            scope=result.scope,
+            doc=result.doc.title if result.doc else "",
+            programme=result.programme.title if result.programme else "",
+            promises=passages,
+            hedges=hedges,
+            qualifiers=qualifiers,
+            token=token,
+        )
 
     async def compare(self, topic: str, user: str = "", source: str = "chat") -> View:
-        """/sammenlign: the best passage from each document that covers the topic, in the
-        manifest's order; the others are named."""
+        """/sammenlign: each document's most representative passage on the topic, in the
+        manifest's order; the documents without one are named (:func:`representative`)."""
         q = " ".join(topic.split())[: self.max_question_chars]
         if not q:
             return Message(text=w.COMPARE_USAGE)
         r = self._retriever
+        terms = key_terms(q)
         docs = list(r.docs.values())
-        results = await asyncio.gather(*(self._search(q, Prefs(doc_id=d.id), 1) for d in docs))
-        # The bar: the decision's high confidence, or a covered passage scoring within
-        # COMPARE_MARGIN of the best document's (a document is judged next to the others).
-        best = max((res.hits[0].score for res in results if not res.abstained and res.hits), default=0.0)
+        results = await asyncio.gather(*(self._in_pool(_doc_search, r, q, d.id) for d in docs))
         hits, missing = [], []
         for d, res in zip(docs, results):
-            ok = not res.abstained and res.hits and (res.confidence == "high" or res.hits[0].score >= best - COMPARE_MARGIN)
-            if ok:
-                hits.append(res.hits[0])
+            best = representative(terms, res.hits)
+            if best is not None:
+                hits.append(best)
             else:
                 missing.append(d.title)
         token = secrets.token_urlsafe(6)
@@ -133,16 +145,23 @@ class VolunteerTools:
         )
 
     async def inline_check(self, claim: str, limit: int = 3) -> list[InlineItem]:
-        """Inline mode's "@bot sjekk …": the closest promises, each shareable with its
-        citation (and hedge note)."""
+        """Inline mode's "@bot sjekk …": the promise the verdict rests on first, marked by
+        the verdict (✅ only on a match), then the next closest promises, unmarked but for
+        a hedge, each shareable with its citation."""
         q = " ".join(claim.split())[: self.max_question_chars]
         if len(q) < 3:
             return []
+        verdict = await self._in_pool(check_claim, self._retriever, q)
         result = await self._search(q, Prefs(commitments_only=True), limit)
+        hits = list(verdict.passages)
+        hits += [h for h in (result.hits or result.near_misses) if h.chunk.id not in {x.chunk.id for x in hits}]
         items = []
-        for n, h in enumerate(result.hits or result.near_misses, 1):
+        for n, h in enumerate(hits[:limit], 1):
             hedge = self._retriever.hedges.find(h.chunk.text)
-            title = ("⚠️ " + hedge + ": " if hedge else "✅ ") + short(h.chunk.text, 50)
+            mark = INLINE_MARK.get(verdict.verdict, "") if n == 1 else ""
+            if hedge and mark != "❌ ":
+                mark = "⚠️ " + hedge + ": "
+            title = mark + short(h.chunk.text, 50)
             items.append(InlineItem(id="s" + digest(h.chunk.id), title=title, description=short(h.doc.title, 120), passage=Passage.of(n, h)))
         return items
 
@@ -155,6 +174,24 @@ def _under(tree, node: int) -> list[int]:
         out.extend(n.chunks)
         stack.extend(n.children)
     return sorted(out)
+
+
+def representative(terms: tuple[str, ...], hits: list[Hit]) -> Hit | None:
+    """A document's most representative passage on a topic, from its best-ranked ones: it
+    must use every key term of the topic as a word or inside a compound («barnehageplass»
+    for barnehage, never «barnehus»); of those, one from a section whose title names the
+    topic (the document's own chapter on it) comes first, then the search's order."""
+    if not terms:
+        return hits[0] if hits else None
+    using = [h for h in hits if coverage(terms, h.chunk.display) == 1.0]
+    titled = [h for h in using if coverage(terms, " ".join(h.chunk.section)) == 1.0]
+    return (titled or using or [None])[0]
+
+
+def _doc_search(r, topic: str, doc_id: str) -> SearchResult:
+    """One document's passages on a topic, best first, without the not-covered decision
+    (/sammenlign judges them by the topic's words)."""
+    return r.search(topic, k=COMPARE_CANDIDATES, filters=Filters(doc_ids=frozenset({doc_id})), abstain=False)
 
 
 def nearest_topics(near: list[Hit]) -> list[str]:

@@ -27,12 +27,6 @@ NOT_COVERED_TIP_FILTERED = "Prøv /nullstill for å søke i alle dokumenter, ell
 SEARCHED_IN = "Søkte i"
 EXPIRED = "Denne knappen er utløpt. Still spørsmålet på nytt, så får du ferske svar."
 NO_MORE = "Det var alle treffene jeg har på dette spørsmålet."
-def check_found(where: str) -> str:
-    return f"Dette står i {where}:"
-
-
-
-CHECK_NOT_FOUND = "Jeg fant ikke et slikt løfte. Nærmeste:"
 CHECK_QUALIFIES = "Fra samme avsnitt:"
 CHECK_USAGE = "Skriv /sjekk og påstanden du vil sjekke, for eksempel: /sjekk Ap vil legge ned kontantstøtten"
 COMPARE_MISSING = "Ikke omtalt i:"
@@ -114,7 +108,6 @@ def long_question(chars: int, limit: int) -> str:
 
 
 THANKS = "Takk! Det hjelper oss å gjøre svarene bedre."
-THE_PROGRAMME = "programmet"
 CHOOSE_DOCUMENT = "Velg et dokument for å se hva det handler om:"
 
 # button labels
@@ -190,3 +183,62 @@ WEB_DESCRIPTION = "Still spørsmål om partiprogrammet og få svar med ordrette 
 WEB_TAGLINE = "Svar med ordrette sitater fra dokumentene, med kilde. Jeg finner ikke på noe selv."
 WEB_HINT = "Skriv med egne ord, på bokmål, nynorsk eller engelsk."
 WEB_FOOTER = "Svarene er utdrag fra dokumentene, ordrett. Spørsmål lagres uten navn i en begrenset tid for å gjøre svarene bedre."
+
+# --- small talk (bot.intents): a short friendly reply, followed by example questions ---------
+
+SMALL_TALK = {
+    "greeting": "Hei! Spør meg om politikken i dokumentene, så viser jeg avsnittene som svarer, ordrett og med kilde. For eksempel:",
+    "thanks": "Bare hyggelig! Spør gjerne om mer, for eksempel:",
+    "chat": "Spør meg gjerne om politikken i dokumentene, for eksempel:",
+    "help": "Skriv et spørsmål med egne ord, så viser jeg avsnittene i dokumentene som svarer, ordrett og med kilde. "
+    "Skriv «sjekk» og en påstand for å finne løftet den gjelder, «sammenlign» og et tema for å se hva hvert dokument sier, "
+    "eller «tema» for å bla i kapitlene. For eksempel:",
+}
+
+
+# --- a key term the documents never write (retrieval.facts) ---------------------------------
+
+
+def _names(words: tuple[str, ...]) -> str:
+    shown = list(words[:3])
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " eller " + shown[-1]
+
+
+def missing_line(words: tuple[str, ...], confidence: str | None) -> str:
+    """The first line when a key term of the question occurs nowhere in the documents:
+    exact, so a volunteer can verify it, and read as "no text", not "no policy".
+    ``confidence``: "low" (the nearest passages follow), "high" (passages that answer in
+    other words follow) or None (not covered)."""
+    if not words:
+        return ""
+    head = f"Dokumentene nevner ikke {_names(words)}."
+    if confidence == "low":
+        return head + " Det nærmeste jeg fant:"
+    if confidence == "high":
+        return head + " Dette er avsnittene som passer best:"
+    return head
+
+
+# --- the promise check's verdicts (retrieval.claims) -----------------------------------------
+
+
+def check_verdict(verdict: str, words: tuple[str, ...] = (), scope: tuple[str, ...] = (), doc: str = "", programme: str = "") -> str:
+    """The promise check's verdict in plain words (retrieval.claims.VERDICTS)."""
+    prog = f"«{programme}»" if programme else "programmet"
+    if verdict == "match":
+        return f"Ja, dette står i {prog}:"
+    if verdict == "weaker":
+        if scope and words:
+            how = f"det står «{words[0]}», ikke «{scope[0]}»"
+        elif scope:
+            how = f"løftet sier ikke «{scope[0]}»"
+        elif words:
+            how = "løftet er formulert som " + " og ".join(f"«{x}»" for x in words)
+        else:
+            how = "løftet sier mindre"
+        return f"Programmet lover mindre enn påstanden: {how}."
+    if verdict == "contradicts":
+        return f"Nei, {prog} sier det motsatte:"
+    if verdict == "elsewhere":
+        return f"{prog[0].upper() + prog[1:]} sier ikke dette, men «{doc}» gjør det:"
+    return f"Ingen av dokumentene sier dette. Det nærmeste løftet i {prog}:"

@@ -20,12 +20,8 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from .vocabulary import content_words
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .search import Analysis, Retriever
+from .facts import QueryFacts, coverage
 
 log = logging.getLogger("policybot.decision")
 
@@ -50,12 +46,22 @@ FEATURES = (
     "other_party_unmatched",  # names another party that none of the top 3 passages mentions
     "number_missing",  # asks for a quantity, and none of the top 3 passages has a number
     "quantity",  # asks for a quantity ("hvor mange", "how much")
+    "missing",  # a key term or name of the question occurs nowhere in the documents (retrieval.facts)
+    "same_section",  # largest share of the top 5 passages in one section
+    "same_part",  # largest share of the top 5 in one top-level part of one document
+    "cover1",  # share of the question's key terms the best passage uses
+    "cover3",  # the same, best of the top 3
+    "cover_commit",  # the same, best commitment among the top 5 (0 when none)
+    "no_terms",  # the question has no key term at all ("hva med det?")
 )
 _QUANTITY = re.compile(r"\b(hvor mange|hvor mye|kor mange|kor mykje|how many|how much|antall)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _NOW = re.compile(
     r"\b(i dag|i går|i morgen|i år|i fjor|nå for tiden|akkurat nå|denne valgkampen|denne uka|denne uken|forrige uke|"
-    r"i høst|i vår|today|yesterday|tomorrow|this year|last year|last week|right now|currently|this campaign)\b",
+    r"i høst|i vår|today|yesterday|tomorrow|this year|last year|last week|right now|currently|this campaign|"
+    # election results and polls: events, not policy
+    r"valgresultat\w*|oppslutning\w*|meningsmåling\w*|stemmer fikk|fikk \w+ stemmer|prosent av stemmene|"
+    r"how many votes|election results?|opinion polls?)\b",
     re.IGNORECASE,
 )
 
@@ -104,40 +110,53 @@ def _about_other_party(text: str) -> bool:
     return ap is None or other.start() < ap.start()
 
 
-def signals(a: "Analysis", r: "Retriever") -> dict[str, float]:
-    p = a.plan
-    top = [i for i, _ in a.order[:20]]
-    d = [a.dense[i] for i in top] or [0.0]
+def signals(f: QueryFacts) -> dict[str, float]:
+    """The decision's inputs, from the facts one search gathered (no searcher needed)."""
+    p = f.plan
+    d = list(f.dense) or [0.0]
     d_sorted = sorted(d, reverse=True)
-    lex_rank = sorted(a.lexical, key=lambda i: -a.lexical[i])[:10]
-    ngram_rank = sorted(a.ngram, key=lambda i: -a.ngram[i])[:10]
-    dense_top10 = sorted(a.dense, key=lambda i: -a.dense[i])[:10]
-    words = content_words(p.core)
     unknown = 0.0
-    if p.lang != "en" and words:
-        unknown = len(r.unknown_words(p.core)) / len(words)
+    if p.lang != "en" and f.words:
+        unknown = len(f.unknown) / len(f.words)
     years = set(_YEAR.findall(p.bokmal))
-    top_text = " ".join(r.chunks[i].embed_text for i in top[:3])
+    top3 = f.top[:3]
+    top_text = " ".join(t.embed_text for t in top3)
     parties = {m.lower() for m in _OTHER_PARTY.findall(p.bokmal)} if _about_other_party(p.bokmal) else set()
     top_lower = top_text.lower()
     quantity = bool(_QUANTITY.search(p.bokmal))
+    # how the best passages cluster: the largest share of the top 5 in one section, and in
+    # one top-level part of one document
+    sections = [t.section for t in f.top]
+    parts = [(t.doc_id,) + t.section[:1] for t in f.top]
+    same_section = max((sections.count(x) for x in sections), default=0) / max(1, len(sections))
+    same_part = max((parts.count(x) for x in parts), default=0) / max(1, len(parts))
+    # how much of what the question is about the best passages say
+    cover = [coverage(f.terms, t.embed_text) for t in f.top]
+    commit = [c for c, t in zip(cover, f.top) if t.kind == "commitment"]
     return {
         "quantity": float(quantity),
-        "number_missing": float(quantity and not any(re.search(r"\d", r.chunks[i].text) for i in top[:3])),
+        "number_missing": float(quantity and not any(re.search(r"\d", t.text) for t in top3)),
         "other_party_unmatched": float(bool(parties) and not any(re.search(rf"\b{re.escape(x)}\b", top_lower) for x in parties)),
         "year_missing": float(bool(years) and not any(y in top_text for y in years)),
         "now_ref": float(bool(_NOW.search(p.bokmal))),
         "person": float(_asks_for_person(p.text) or _asks_for_person(p.bokmal)),
         "dense1": d_sorted[0],
         "peak": d_sorted[0] - sum(d) / len(d),
-        "bm25": math.log1p(a.lexical_top),
-        "ngram": a.ngram_top,
-        "overlap": len(set(dense_top10) & set(lex_rank)) / 10,
-        "overlap_ng": len(set(dense_top10) & set(ngram_rank)) / 10,
+        "bm25": math.log1p(f.lexical_top),
+        "ngram": f.ngram_top,
+        "overlap": f.overlap,
+        "overlap_ng": f.overlap_ng,
         "unknown": unknown,
         "lang_en": float(p.lang == "en"),
         "other_party": float(bool(parties)),
         "long": float(p.focus is not None),
+        "missing": float(bool(f.missing)),
+        "same_section": same_section,
+        "same_part": same_part,
+        "cover1": cover[0] if cover else 0.0,
+        "cover3": max(cover[:3], default=0.0),
+        "cover_commit": max(commit, default=0.0),
+        "no_terms": float(not f.terms),
     }
 
 
@@ -154,6 +173,11 @@ REASONS = (
 def _current(s: dict[str, float]) -> bool:
     """The question points at today's news or a year the best passages never mention."""
     return s.get("now_ref", 0.0) > 0 or s.get("year_missing", 0.0) > 0
+
+
+def _outside(s: dict[str, float]) -> bool:
+    """The question points outside what policy documents hold, whatever its words match."""
+    return _current(s) or any(s.get(k, 0.0) > 0 for k in ("other_party", "person", "number_missing"))
 
 
 def reason(s: dict[str, float], covered: bool) -> str | None:
@@ -196,6 +220,7 @@ class DecisionModel:
     t_high: float
     note: str = ""
     fitted_on: str = ""  # evaluate.items_digest of the set it was fitted on
+    word_rules: bool = True  # the key-term rules of decide(); off for the always-caveat fallback
 
     def probability(self, s: dict[str, float]) -> float:
         z = self.intercept
@@ -204,21 +229,36 @@ class DecisionModel:
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     def decide(self, s: dict[str, float]) -> Verdict:
-        """The model's verdict, with two rules no 180-item fit can learn reliably:
+        """The model's verdict, with rules no 180-item fit can learn reliably:
 
         * a question that names another party, and whose best passages never mention that
           party, asks about that party's policy: not covered (the documents are Ap's and
           the government's);
         * English questions have no lexical evidence at all (the corpus is Norwegian), so
           a low score is not evidence that the topic is missing: they get the caveat, not
-          "not covered", unless the question points outside the documents by itself.
+          "not covered", unless the question points outside the documents by itself;
+        * confidence from the question's own words, which does not depend on how scores
+          fall on a new kind of question: an answer one of whose three best passages uses
+          every key term of the question is shown without the caveat, unless the question
+          points outside the documents (today's figures, a year they do not mention,
+          another party, a person, a figure the passages lack): "Hva sier programmet om
+          lokalsykehus?" is, "Hvor mange lærere mangler det i dag?" is not; one whose key
+          term the documents never
+          write, and whose best passages use none of its key terms, is shown with it
+          ("Har Ap lovet å senke formuesskatten?": the reply names the missing word).
         """
         p = self.probability(s)
         if s.get("other_party_unmatched", 0.0) > 0:
             return Verdict(p, False, None, reason(s, False))
         if p < self.t_none and not (s.get("lang_en", 0.0) > 0 and not _current(s)):
             return Verdict(p, False, None, reason(s, False))
-        return Verdict(p, True, "high" if p >= self.t_high else "low", reason(s, True))
+        high = p >= self.t_high
+        if self.word_rules:
+            if s.get("cover3", 0.0) >= 1.0 and not s.get("missing", 0.0) and not s.get("no_terms", 0.0) and not _outside(s):
+                high = True
+            if s.get("missing", 0.0) > 0 and s.get("cover3", 0.0) <= 0.0:
+                high = False
+        return Verdict(p, True, "high" if high else "low", reason(s, True))
 
     def to_json(self) -> dict:
         return {
@@ -231,6 +271,7 @@ class DecisionModel:
             "t_high": self.t_high,
             "note": self.note,
             "fitted_on": self.fitted_on,
+            "word_rules": self.word_rules,
         }
 
     @classmethod
@@ -245,13 +286,14 @@ class DecisionModel:
             t_high=float(d["t_high"]),
             note=d.get("note", ""),
             fitted_on=d.get("fitted_on", ""),
+            word_rules=bool(d.get("word_rules", True)),
         )
 
     @classmethod
     def always_answer(cls) -> "DecisionModel":
         """Used when no fitted model can be read: never says "not covered", always adds
         the caveat. Wrong in the safe direction."""
-        return cls(FEATURES, [0.0] * len(FEATURES), [1.0] * len(FEATURES), [0.0] * len(FEATURES), 0.0, 0.0, 1.0, "fallback")
+        return cls(FEATURES, [0.0] * len(FEATURES), [1.0] * len(FEATURES), [0.0] * len(FEATURES), 0.0, 0.0, 1.0, "fallback", word_rules=False)
 
     @classmethod
     def load(cls, path: Path | None = None) -> "DecisionModel":

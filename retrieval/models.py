@@ -92,6 +92,7 @@ class SearchResult:
     reason: str | None = None  # why it is not (fully) answered: decision.REASONS, or None
     topic: "TopicAnswer | None" = None  # a broad question's section (retrieval.topics)
     scope_note: "ScopeNote | None" = None  # where the answer comes from, when that needs saying (retrieval.scope)
+    missing: tuple[str, ...] = ()  # key terms of the question the documents never write («formuesskatt»)
 
     def to_json(self) -> dict:
         return {
@@ -100,6 +101,7 @@ class SearchResult:
             "confidence": None if self.abstained else self.confidence,
             "language": self.language,
             "reason": self.reason,
+            "missing": list(self.missing),
             "results": [h.to_json() for h in self.hits],
             "near_misses": [h.to_json() for h in self.near_misses],
             "topic": self.topic.to_json() if self.topic is not None else None,

@@ -34,10 +34,11 @@ from index.chunk import Chunk
 from index.embed import Embedder
 from index.parse import sentence_spans
 from index.store import LoadedIndex, load_index
-from index.tokenize import STOPWORDS, grams, tokens
+from index.tokenize import grams, tokens
 
 from . import language
 from .decision import DecisionModel, Verdict, signals
+from .facts import Lexicon, QueryFacts, TopPassage, key_terms
 from .models import DocInfo, Filters, Hit, SearchResult
 from .hedges import Hedges
 from .query import MAX_QUERY_CHARS, Glossary, QueryPlan, plan
@@ -88,6 +89,7 @@ class Analysis:
     ngram_top: float = 0.0  # the best raw BM25 score on n-grams, per n-gram of the question
     signals: dict[str, float] = field(default_factory=dict)
     verdict: Verdict | None = None
+    facts: QueryFacts | None = None
 
 
 class Retriever:
@@ -130,6 +132,7 @@ class Retriever:
         self._vocab = set(index.bm25.vocab_dict)
         self._gram_vocab = set(index.ngrams.vocab_dict)
         self.vocabulary = Vocabulary((c.embed_text for c in self.chunks), self._vocab)
+        self.lexicon = Lexicon(self.vocabulary, self.glossary)
         # chunks whose text repeats an earlier chunk's (merged in results)
         first: dict[str, int] = {}
         self._canonical = np.arange(n)
@@ -229,9 +232,9 @@ class Retriever:
             c.use_glossary if use_glossary is None else use_glossary,
             c.use_apertium,
             c.max_query_chars,
-            self._known_word,
+            self.lexicon.known_word,
             c.use_english,
-            self._spell if c.use_spelling else None,
+            self.lexicon.spell if c.use_spelling else None,
         )
         texts = p.dense_texts
         if not p.text:
@@ -272,9 +275,41 @@ class Retriever:
         order = sorted(zip(cand, fused.tolist()), key=lambda kv: -kv[1])
         dense_map = dict(zip(cand, dense.tolist()))
         a = Analysis(p, order, dense_map, lexical, ngram, lex_top, ngram_top)
-        a.signals = signals(a, self)
+        a.facts = self._facts(a)
+        a.signals = signals(a.facts)
         a.verdict = self.decision.decide(a.signals)
         return a
+
+    def _facts(self, a: Analysis) -> QueryFacts:
+        """What the decision needs to know about this search, as data."""
+        p = a.plan
+        top = [i for i, _ in a.order[:20]]
+        dense_top10 = set(sorted(a.dense, key=lambda i: -a.dense[i])[:10])
+        lex_rank = set(sorted(a.lexical, key=lambda i: -a.lexical[i])[:10])
+        ngram_rank = set(sorted(a.ngram, key=lambda i: -a.ngram[i])[:10])
+        best: list[int] = []
+        for i in top:  # the top 5 as shown: duplicates merged
+            if all(self.canonical(i) != self.canonical(j) for j in best):
+                best.append(i)
+            if len(best) == 5:
+                break
+        terms = tuple(dict.fromkeys(w for t in p.english for w in key_terms(t))) if p.lang == "en" else key_terms(p.core)
+        return QueryFacts(
+            plan=p,
+            dense=tuple(a.dense[i] for i in top),
+            lexical_top=a.lexical_top,
+            ngram_top=a.ngram_top,
+            overlap=len(dense_top10 & lex_rank) / 10,
+            overlap_ng=len(dense_top10 & ngram_rank) / 10,
+            words=tuple(content_words(p.core)),
+            unknown=self.lexicon.unknown(p.core) if p.lang != "en" else (),
+            terms=terms,
+            missing=self.lexicon.missing(p),
+            top=tuple(
+                TopPassage(self.chunks[i].text, self.chunks[i].embed_text, self.chunks[i].section, self.chunks[i].kind, self.chunks[i].doc_id)
+                for i in best
+            ),
+        )
 
     def rank(self, query: str, method: str = "final") -> list[int]:
         """Chunk indices best first, by ``bm25``, ``dense`` (the question as asked, no
@@ -337,9 +372,16 @@ class Retriever:
         ranked = topics.promise_first(ranked)
         hits = ranked[:k]
         verdict = a.verdict
+        missing = a.facts.missing if a.facts is not None else ()
         if abstain and verdict is not None and verdict.covered is False:
             return SearchResult(
-                query=query, abstained=True, near_misses=hits[: self.config.near_misses], language=a.plan.lang, signals=a.signals, reason=verdict.reason
+                query=query,
+                abstained=True,
+                near_misses=hits[: self.config.near_misses],
+                language=a.plan.lang,
+                signals=a.signals,
+                reason=verdict.reason,
+                missing=missing,
             )
         confidence = verdict.confidence if (verdict is not None and abstain) else None
         why = verdict.reason if (verdict is not None and abstain) else None
@@ -350,7 +392,7 @@ class Retriever:
         note = self._programme_silent(query, a.plan.bokmal) if party else None
         return SearchResult(
             query=query, abstained=False, hits=hits, confidence=confidence or "high", language=a.plan.lang, signals=a.signals, reason=why, topic=topic,
-            scope_note=note,
+            scope_note=note, missing=missing,
         )
 
     def topic_of(self, question: str, lexical_text: str, ranked: list[Hit], english: bool = False) -> "topics.TopicAnswer | None":
@@ -395,25 +437,15 @@ class Retriever:
                 return scope.ScopeNote("programme_silent", self.docs[prog].title, w)
         return None
 
-    def _spell(self, text: str) -> str:
-        """Misspelt long words in the documents' spelling; a word the glossary knows is the
-        user's own ("ballonger" is not a misspelt "balkonger")."""
-        return self.vocabulary.correct(text, keep=lambda w: bool(self.glossary.expansions(w)))
 
     def canonical(self, i: int) -> int:
         """The first chunk with the same text as chunk ``i`` (duplicates merge in results)."""
         return int(self._canonical[i])
 
     def unknown_words(self, text: str) -> list[str]:
-        """Content words of a (Bokmål) question that the corpus never uses, not even inside a
-        compound, and the glossary does not know: a sign that the question is about
-        something else."""
-        return [w for w in self.vocabulary.unknown(text) if not self.glossary.expansions(w)]
-
-    def _known_word(self, word: str) -> bool:
-        """A stop word, or a word whose stems the documents use (decides whether a Nynorsk
-        question needs Apertium)."""
-        return word in STOPWORDS or self.vocabulary.uses(word)
+        """Content words of a (Bokmål) question that the corpus never uses (see
+        :meth:`retrieval.facts.Lexicon.unknown`)."""
+        return list(self.lexicon.unknown(text))
 
     def index_of(self, chunk_id: str) -> int:
         """The position of a chunk in :attr:`chunks`."""

@@ -41,6 +41,8 @@ class Vocabulary:
         for t in texts:
             words.update(_WORD.findall(t.lower()))
         self._sorted = sorted(words)
+        self._set = frozenset(words)
+        self._joined = "\n".join(self._sorted)  # every word once: a substring test over all of them
         self.stems = frozenset(stems)
 
     def uses(self, word: str) -> bool:
@@ -113,6 +115,18 @@ class Vocabulary:
             return n if n and not keep(w) else w
 
         return _WORD.sub(fix, text)
+
+    def occurs(self, word: str) -> bool:
+        """The documents write ``word`` somewhere: as it is, with another ending (the same
+        stem), or inside a longer word ("formuesskatt" in "formuesskatten", "barnehage" in
+        "kommunebarnehage"). Stricter than :meth:`known`: a compound of two words the
+        documents use ("formues|skatt") does not occur unless they write it."""
+        word = word.lower()
+        if word in self._set or self.uses(word):
+            return True
+        stems = tokens(word)
+        base = stems[0] if len(stems) == 1 else word
+        return len(base) >= MIN_PART + 1 and base in self._joined
 
     def unknown(self, text: str) -> list[str]:
         """Content words of ``text`` the documents never use."""

@@ -207,6 +207,6 @@ def test_spelling_leaves_short_words_glossary_words_and_english_alone(retriever)
     assert v.nearest("barnevenet") == "barnevernet"
     assert v.nearest("kontantstøtten") is None  # the documents' own word
     assert v.nearest("tekste") is None  # short words have real neighbours ("teste")
-    assert retriever._spell("Ungdommer ruser seg på ballonger") == "Ungdommer ruser seg på ballonger"  # glossary word, not "balkonger"
+    assert retriever.lexicon.spell("Ungdommer ruser seg på ballonger") == "Ungdommer ruser seg på ballonger"  # glossary word, not "balkonger"
     english = "What does a family violence coordinator in the police do?"
     assert retriever.analyse(english).plan.text == english  # not "koordinator"

@@ -10,16 +10,16 @@ from .test_telegram import _as_message, _button, bot  # noqa: F401 - the fixture
 
 
 async def test_check_a_true_claim_leads_with_the_promise(services):
-    view = await services.engine.check("Ap vil legge ned kontantstøtten")
-    assert isinstance(view, CheckView) and view.found
-    assert "fjerne kontantstøtten" in view.promises[0].chunk.text.lower()
+    view = await services.engine.check("Ap vil garantere at sykelønnen ikke kuttes")
+    assert isinstance(view, CheckView) and view.verdict == "match"
+    assert view.promises[0].chunk.text == "garantere for at sykelønnen ikke kuttes"
     text = render(view)
-    assert "Dette står i" in text and "vil: … fjerne kontantstøtten" in text  # the lead-in, verbatim
+    assert "Ja, dette står i «Arbeiderpartiets program 2025–2029»:" in text and "vil: … garantere for at sykelønnen" in text  # the lead-in, verbatim
 
 
 async def test_check_a_half_true_claim_shows_the_hedge(services):
     view = await services.engine.check("Ap vil bygge kjernekraftverk i Norge")
-    assert isinstance(view, CheckView)
+    assert isinstance(view, CheckView) and view.verdict == "weaker" and view.words == ("utrede",)
     assert view.promises[0].chunk.text == "utrede fremtidig produksjon av kjernekraft i Norge"
     assert view.hedges[1] == "utrede"
     assert "Merk: formulert som «utrede»" in render(view)
@@ -27,8 +27,8 @@ async def test_check_a_half_true_claim_shows_the_hedge(services):
 
 async def test_check_an_unsupported_claim_says_so_and_shows_the_nearest(services):
     view = await services.engine.check("Ap vil innføre rushtidsavgift i alle byer")
-    assert isinstance(view, CheckView) and not view.found and view.promises
-    assert "Jeg fant ikke et slikt løfte. Nærmeste:" in render(view)
+    assert isinstance(view, CheckView) and view.verdict == "absent" and view.promises
+    assert "Ingen av dokumentene sier dette. Det nærmeste løftet i «Arbeiderpartiets program 2025–2029»:" in render(view)
 
 
 async def test_compare_shows_each_covering_document_once_and_names_the_rest(services):

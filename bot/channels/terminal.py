@@ -51,7 +51,8 @@ class TerminalChat:
         if not line.startswith("/"):
             view = await self.engine.ask(line, user=self.user, source="terminal")
             self.last = view if isinstance(view, AnswerPage) else self.last
-            return render(view)
+            # "tema" typed without the slash: the terminal lists with numbers, not buttons
+            return _browse(self.engine, []) if _is_topic_menu(view) else render(view)
         word, _, arg = line.partition(" ")
         command = lookup(TERMINAL, word)
         if command is None:
@@ -131,6 +132,14 @@ async def chat(services: Services, stdin: TextIO | None = None, stdout: TextIO |
         if reply is None:
             break
         say(reply)
+
+
+def _is_topic_menu(view) -> bool:
+    """The engine's /tema menu (a message whose buttons open documents)."""
+    from ..buttons import Topic
+    from ..views import Message
+
+    return isinstance(view, Message) and any(isinstance(x.data, Topic) for row in view.buttons for x in row)
 
 
 def _browse(engine, args: list[str]) -> str:

@@ -20,7 +20,7 @@ import typer
 
 from index.manifest import CorpusError
 
-from . import corpus_cmds, index_cmds, query_cmds, serve_cmds  # noqa: F401 - they register their commands
+from . import check_cmds, corpus_cmds, index_cmds, query_cmds, serve_cmds  # noqa: F401 - they register their commands
 from .root import app
 
 __all__ = ["app", "main"]

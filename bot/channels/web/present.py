@@ -82,7 +82,9 @@ def _(view: AnswerPage) -> dict:
         "permalink": permalink(view.token),
         "page": view.page,
         "confidence": view.confidence,
-        "caveat": w.CAVEAT if view.confidence == "low" and view.page == 0 else "",
+        # a key term the documents never write is named before anything else (it carries the caveat's meaning)
+        "missing": w.missing_line(view.missing, view.confidence) if view.missing and view.page == 0 else "",
+        "caveat": w.CAVEAT if view.confidence == "low" and view.page == 0 and not view.missing else "",
         "reason": w.reason_line(view.reason, answered=True),
         "note": view.note,
         "scope": view.scope,
@@ -106,6 +108,7 @@ def _(view: NotCovered) -> dict:
     where = f" ({w.SEARCHED_IN.lower()}: {view.scope})" if view.scope else ""
     return _base(view, "not_covered") | {
         "question": view.question,
+        "missing": w.missing_line(view.missing, None) if view.missing else "",
         "text": f"{w.NOT_COVERED}{where}.",
         "reason": w.reason_line(view.reason, answered=False),
         "topics": list(view.topics),
@@ -120,8 +123,9 @@ def _(view: NotCovered) -> dict:
 def _(view: CheckView) -> dict:
     return _base(view, "check", view.token) | {
         "claim": view.claim,
-        "found": view.found,
-        "heading": w.check_found(view.where) if view.found else w.CHECK_NOT_FOUND,
+        "found": view.verdict == "match",
+        "verdict": view.verdict,
+        "heading": w.check_verdict(view.verdict, view.words, view.scope, view.doc, view.programme),
         "token": view.token,
         "permalink": permalink(view.token),
         "passages": [passage(p, view.hedges.get(p.number, "")) for p in view.promises],

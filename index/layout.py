@@ -52,6 +52,7 @@ def _move_title(units: list[Unit], title: str, opening: str) -> list[Unit]:
     h = next((k for k, u in enumerate(units) if u.kind == "heading" and u.text == title), None)
     if h is None:
         return units
+    units[h].placed = True
     s = next((k for k in range(h - 1, -1, -1) if units[k].kind != "heading" and units[k].text.startswith(opening)), None)
     if s is not None:
         return units[:s] + [units[h]] + units[s:h] + units[h + 1 :]
@@ -109,6 +110,8 @@ def _intro_before_title(units: list[Unit], st: Structure, text: str) -> None:
         claim = intro if apart and k >= 0 and (units[k].kind == "bullet" or _LIST_ITEM.match(units[k].text)) else []
         if k < 0 and intro and i == len(intro):
             claim = intro  # the document opens with the first chapter's text, then its title
+        if any(h.placed for h in group):
+            claim = []  # a maintainer said where this section opens
 
         if parts and not titles and not claim and chapter is not None and not listed and all(_PART.match(h.text) for h in parts):
             # "Del 2: …" inside the first section of the part's first chapter

@@ -94,6 +94,7 @@ class Unit:
     lead_in: str = ""
     commitment: bool = False
     alone: bool = False  # never packed with its neighbours (index.layout: a chapter whose sections' text is not told apart)
+    placed: bool = False  # a heading a maintainer placed (structure.starts): it claims no text before it
 
 
 def _is_caps_label(s: str) -> bool:

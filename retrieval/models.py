@@ -2,11 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .scope import ScopeNote
-    from .topics import TopicAnswer
+from typing import Any
 
 from index.chunk import Chunk
 from index.manifest import format_citation
@@ -90,8 +86,8 @@ class SearchResult:
     language: str = "nb"  # the question's language (retrieval.language)
     signals: dict[str, float] = field(default_factory=dict)  # what the decision saw
     reason: str | None = None  # why it is not (fully) answered: decision.REASONS, or None
-    topic: "TopicAnswer | None" = None  # a broad question's section (retrieval.topics)
-    scope_note: "ScopeNote | None" = None  # where the answer comes from, when that needs saying (retrieval.scope)
+    topic: Any = None  # a broad question's section: retrieval.topics.TopicAnswer (which builds on this module)
+    scope_note: Any = None  # where the answer comes from, when that needs saying: retrieval.scope.ScopeNote
     missing: tuple[str, ...] = ()  # key terms of the question the documents never write («formuesskatt»)
 
     def to_json(self) -> dict:

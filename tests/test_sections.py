@@ -55,6 +55,7 @@ def passage(chunks_by_doc, doc, needle):
         # opening text after prose, before the title (structure.starts)
         ("Demokratiene i verden er under press", ("Et sterkt demokrati",)),
         ("For Arbeiderpartiet er det et viktig mål at alle innbyggere", ("Del 5: Gode steder i endring", "En offentlig sektor for fremtiden")),
+        ("Hyppigere perioder med ekstremvær", ("Del 4: Energi, klima og natur", "Ta vare på naturen", "Klimatilpasning: et mer klimarobust samfunn")),
         ("styrke det langsiktige arbeidet med å forebygge flom", ("Del 4: Energi, klima og natur", "Ta vare på naturen", "Klimatilpasning: et mer klimarobust samfunn")),
         # a chapter title printed inside a sentence: was «Tro og livssyn» for 15 passages
         ("En fri presse og redaktørstyrte medier", ("Del 5: Gode steder i endring", "Medier: grunnmuren for ytringsfrihet og demokrati")),

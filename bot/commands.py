@@ -47,7 +47,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("sammenheng", "Teksten rundt treff nummer n", args="<n>", example="/sammenheng 1", channels=frozenset({TERMINAL})),
     Command("sjekk", "Finn løftet en påstand gjelder, ordrett", args="<påstand>", example="/sjekk Ap vil legge ned kontantstøtten"),
     Command("sammenlign", "Hva hvert dokument sier om et tema", args="<tema>", example="/sammenlign politikontakt"),
-    Command("tema", "Bla i dokumentenes kapitler og se løftene der", terminal_args="[id [nr]]"),
+    Command("tema", "Bla i dokumentenes kapitler og se løftene der", terminal_args="[id [nr [side]]]"),
     Command("oppdater", "Last inn den nyeste indeksen på alle instanser (administratorer)", channels=frozenset({TELEGRAM}), menu=False),
     Command("avslutt", "Avslutt (eller Ctrl-D)", aliases=("exit", "quit"), channels=frozenset({TERMINAL})),
 )

@@ -5,6 +5,7 @@ store, the search pool and the fixed replies."""
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 
 from retrieval.claims import check as check_claim
@@ -101,7 +102,7 @@ class VolunteerTools:
         if chunk is None:
             return None
         tree = self._retriever.sections.get(chunk.doc_id)
-        node = tree.node_of(chunk.section) if tree else None
+        node = tree.node_of(chapter_of(chunk.section)) if tree else None
         if node is None:
             return None
         return Button(w.SAME_TOPIC, b.Topic(self.doc_digest(chunk.doc_id), node, 0))
@@ -164,6 +165,12 @@ class VolunteerTools:
             title = mark + short(h.chunk.text, 50)
             items.append(InlineItem(id="s" + digest(h.chunk.id), title=title, description=short(h.doc.title, 120), passage=Passage.of(n, h)))
         return items
+
+
+def chapter_of(path: tuple[str, ...]) -> tuple[str, ...]:
+    """The chapter a section belongs to: its first level, or its first two when the first
+    is a part («Del 2: …»). «Mer fra samme tema» opens it."""
+    return tuple(path[:2]) if path and re.match(r"^Del\s+\d", path[0]) else tuple(path[:1])
 
 
 def _under(tree, node: int) -> list[int]:

@@ -70,7 +70,8 @@ async def test_an_answer_offers_more_from_the_same_topic(services):
     data = next(x.data for row in view.buttons for x in row if "Mer fra samme tema" in x.label)
     section = await services.engine.press_data(data.pack(), "")
     assert isinstance(section, SectionView)
-    assert section.path == view.passages[0].chunk.section
+    # the passage's own chapter: «1. Forebygging i alle ledd», not only «… › Barnehage og tidlig innsats»
+    assert section.path == view.passages[0].chunk.section[:1] == ("1. Forebygging i alle ledd",)
 
 
 # --- through Telegram ----------------------------------------------------------------------------
@@ -90,7 +91,7 @@ async def test_new_commands_and_buttons_through_telegram(bot):
     answer = await bot.ask("Vil Ap fjerne kontantstøtten?")
     bot.api.push_callback(_button(answer, "🗂 Mer fra samme tema"), _as_message(answer, 802))
     edits = await bot.api.wait_for("editMessageText", 2)
-    assert "Barnehage og tidlig innsats" in edits[1].params["text"]
+    assert "1. Forebygging i alle ledd" in edits[1].params["text"]  # the passage's chapter
     before = len(bot.api.calls_of("sendMessage"))
     bot.api.push_callback(_button(answer, "✅ Sjekk et løfte"), _as_message(answer, 803))
     calls = await bot.api.wait_for("sendMessage", before + 1)

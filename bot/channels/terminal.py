@@ -151,12 +151,16 @@ def _browse(engine, args: list[str]) -> str:
     if doc is None:
         return "Ukjent dokument. Skriv /tema for listen."
     node = int(args[1]) if len(args) > 1 and args[1].isdigit() else 0
-    view = engine.topics(engine.doc_digest(doc.id), node, 0)
+    page = int(args[2]) - 1 if len(args) > 2 and args[2].isdigit() and int(args[2]) > 0 else 0
+    view = engine.topics(engine.doc_digest(doc.id), node, page)
     if not isinstance(view, SectionView):
         return render(view)
     tree = engine.retriever.sections[doc.id]
     subs = [f"  /tema {doc.id} {c}: {tree.nodes[c].title} ({tree.nodes[c].total})" for c in tree.nodes[node].children]
-    return render(view) + ("\n\nKapitler:\n" + "\n".join(subs) if subs else "")
+    out = render(view) + ("\n\nKapitler:\n" + "\n".join(subs) if subs else "")
+    if view.page + 1 < view.pages:  # every page is reachable: the next one is named
+        out += f"\n\nNeste side: /tema {doc.id} {node} {view.page + 2}"
+    return out
 
 
 def run_terminal_chat(services: Services, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:

@@ -95,7 +95,7 @@ BROAD = [
 # broad questions on topics the documents do not cover: "not covered" or the caveat
 OFF_TOPIC = [
     ("Hva er Ap sin politikk på romfart?", "nb"),
-    ("Hva mener Ap om kryptovaluta?", "nb"),
+    ("Hva er Ap sin politikk på golf?", "nb"),  # replaced «kryptovaluta», which Oslo Ap's statement does cover
     ("Hva er Ap sin politikk på ulv og rovdyr?", "nb"),
     ("Hva sier Ap om Eurovision?", "nb"),
     ("What is Ap's policy on space exploration?", "en"),

@@ -366,7 +366,7 @@ def result_view(result: SearchResult) -> View:
     """A search result as a view without buttons or state (the CLI's `search`)."""
     reason = result.reason or ""
     if result.abstained or not result.hits:
-        return NotCovered(question=result.query, topics=nearest_topics(result.near_misses), reason=reason, missing=result.missing)
+        return NotCovered(question=result.query, topics=nearest_topics(result.near_misses), reason=reason, missing=result.missing, tip=w.NOT_COVERED_TIP_CLI)
     return AnswerPage(
         question=result.query,
         passages=[Passage.of(n, h) for n, h in enumerate(result.hits, 1)],

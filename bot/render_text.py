@@ -57,7 +57,7 @@ def _(view: NotCovered) -> str:
         parts.append(line)
     if view.topics:
         parts.append(f"{w.NOT_COVERED_NEAREST} " + "; ".join(view.topics) + ".")
-    parts.append(w.NOT_COVERED_TIP_FILTERED if view.scope else w.NOT_COVERED_TIP)
+    parts.append(view.tip or (w.NOT_COVERED_TIP_FILTERED if view.scope else w.NOT_COVERED_TIP))
     return "\n\n".join(parts)
 
 

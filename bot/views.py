@@ -93,6 +93,7 @@ class NotCovered(View):
     topics: list[str] = field(default_factory=list)  # the nearest sections
     scope: str = ""
     note: str = ""
+    tip: str = ""  # what to try instead, when the front end's commands differ from the chat's
     reason: str = ""  # why (retrieval.decision.REASONS), when a signal says so plainly
     missing: tuple[str, ...] = ()  # the question's key terms the documents never write, named first
 

@@ -5,6 +5,7 @@ CAVEAT = "Dette er det nærmeste jeg fant – det svarer kanskje ikke direkte p�
 NOT_COVERED = "Jeg fant ikke noe om dette i dokumentene"
 NOT_COVERED_NEAREST = "Det nærmeste jeg har, handler om:"
 NOT_COVERED_TIP = "Prøv å spørre med andre ord, eller se /dokumenter for hva jeg kan svare fra."
+NOT_COVERED_TIP_CLI = "Prøv å spørre med andre ord, eller se `policybot corpus list` for hva jeg kan svare fra."
 # Why a question is not (fully) answered, by retrieval.decision.REASONS: said so that
 # "not covered" is not read as "the party has no policy on this".
 REASON = {

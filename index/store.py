@@ -21,19 +21,29 @@ them: a flipped byte in a vector file is refused, never served.
 A build is written into ``builds/<name>.partial``, renamed when complete, and only then
 published by replacing ``CURRENT``. A build that crashes or is interrupted leaves the
 previous build in place and usable; what it had embedded stays in the cache.
+
+One build at a time: a build holds an exclusive lock on ``build.lock`` (``flock``) from
+reading the published manifest to pruning, so a second build (an operator's while a bot
+starts, two replicas on one volume) waits and then finds nothing left to do. A build
+prunes only finished builds and its own ``.partial``; a manifest that lacks one of the
+files every build has counts as damaged, and the next build replaces it.
 """
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -44,6 +54,7 @@ import numpy as np
 
 # bm25s sets its own logger to DEBUG when imported; its index-building chatter is not ours.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
+log = logging.getLogger("policybot.index")
 
 from .chunk import CHUNKER_VERSION, Chunk, chunk_document
 from .embed import Embedder
@@ -55,6 +66,12 @@ from .vector_pack import PACK_NAME, read_pack
 FORMAT_VERSION = 4  # 4: the character n-gram index
 EMBED_BATCH = 16
 KEEP_BUILDS = 2  # the published build and the one before it
+# Files every build has: a manifest that does not list them describes a broken build.
+REQUIRED_FILES = ("chunks.jsonl", "vectors.faiss", "text_vectors.faiss")
+REQUIRED_DIRS = ("bm25", "ngrams")
+LOCK_NAME = "build.lock"
+CACHE_BUSY_SECONDS = 30.0  # how long a build waits for an embedding cache another process holds
+_BUILD_NAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,99}$")
 
 
 class IndexStoreError(Exception):
@@ -125,8 +142,12 @@ class EmbeddingCache:
 
     def __init__(self, path: Path) -> None:
         self.note = ""
+        self.path = path
         try:
             self._db = self._open(path)
+        except sqlite3.OperationalError as e:
+            # Locked, busy, read-only or out of space: the file is fine, so keep it.
+            raise IndexStoreError(_cache_problem(path, e)) from None
         except sqlite3.DatabaseError:
             # A cache is only a cache: set the damaged file aside and start a new one.
             aside = path.with_name(path.name + ".corrupt")
@@ -136,7 +157,7 @@ class EmbeddingCache:
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
-        db = sqlite3.connect(path)
+        db = sqlite3.connect(path, timeout=CACHE_BUSY_SECONDS)
         try:
             db.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, dim INTEGER, data BLOB)")
             db.execute("SELECT count(*) FROM vec").fetchone()
@@ -169,16 +190,30 @@ class EmbeddingCache:
         self._db.close()
 
 
+def _cache_problem(path: Path, e: sqlite3.Error) -> str:
+    msg = str(e).lower()
+    if "locked" in msg or "busy" in msg:
+        return f"hurtigbufferen {path} er låst av en annen prosess; prøv igjen når den er ferdig (filen er uendret)"
+    if "full" in msg or "i/o" in msg:
+        return f"kan ikke skrive hurtigbufferen {path} ({e}): er disken full? Forrige indeks er uendret"
+    return f"hurtigbufferen {path} kan ikke brukes ({e}); filen er uendret"
+
+
 # --- building ----------------------------------------------------------------------
 
 
 def current_build(index_dir: Path) -> Path | None:
+    """The published build, or None when there is none or ``CURRENT`` is unreadable or
+    names no finished build (a build then publishes a new one over it)."""
     pointer = Path(index_dir) / "CURRENT"
-    if not pointer.is_file():
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
         return None
-    name = pointer.read_text(encoding="utf-8").strip()
+    if not _BUILD_NAME.match(name):
+        return None
     path = Path(index_dir) / "builds" / name
-    return path if name and path.is_dir() else None
+    return path if path.is_dir() else None
 
 
 def published_format(index_dir: Path) -> int | None:
@@ -189,12 +224,33 @@ def published_format(index_dir: Path) -> int | None:
 
 
 def _read_manifest(build: Path | None) -> dict | None:
+    """The build's manifest, or None when it is missing, unreadable or not of the shape
+    every build writes (then the build counts as damaged)."""
     if build is None:
         return None
     try:
-        return json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return manifest if _manifest_shape_ok(manifest) else None
+
+
+def _manifest_shape_ok(m: object) -> bool:
+    """The field types the loader and the build rely on (a hand-edited or truncated
+    manifest must be refused, not crash every command)."""
+    def is_int(v: object) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    if not isinstance(m, dict) or not is_int(m.get("format_version")) or not is_int(m.get("chunk_count")):
+        return False
+    model, docs, files = m.get("model"), m.get("documents"), m.get("files")
+    if not (isinstance(model, dict) and isinstance(model.get("name"), str) and is_int(model.get("dim"))):
+        return False
+    if not isinstance(docs, dict) or not all(
+        isinstance(k, str) and isinstance(v, dict) and isinstance(v.get("hash"), str) and is_int(v.get("chunks")) for k, v in docs.items()
+    ):
+        return False
+    return isinstance(files, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in files.items())
 
 
 def _diff(old: dict | None, hashes: dict[str, str]) -> tuple[list[str], list[str], list[str], list[str]]:
@@ -227,16 +283,60 @@ def build_index(
     """
     t0 = time.perf_counter()
     index_dir = Path(index_dir)
-    (index_dir / "builds").mkdir(parents=True, exist_ok=True)
+    try:
+        (index_dir / "builds").mkdir(parents=True, exist_ok=True)
+        with build_lock(index_dir):
+            return _build_locked(corpus, index_dir, embedder, force, progress, on_total, pack_path, t0)
+    except OSError as e:
+        raise IndexStoreError(_write_problem(index_dir, e)) from None
+    except sqlite3.OperationalError as e:
+        raise IndexStoreError(_cache_problem(index_dir / "embed-cache.sqlite", e)) from None
 
+
+def _write_problem(index_dir: Path, e: OSError) -> str:
+    if e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return f"disken er full: kan ikke skrive indeksen i {index_dir} (forrige indeks er uendret)"
+    return f"kan ikke skrive indeksen i {index_dir}: {e.strerror or e} (forrige indeks er uendret)"
+
+
+@contextmanager
+def build_lock(index_dir: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the index directory's exclusive build lock; wait (in short slices, so Ctrl-C
+    still works) while another process holds it. The kernel drops the lock when its
+    holder dies, so a crashed build never blocks the next one."""
+    with open(Path(index_dir) / LOCK_NAME, "a+b") as f:
+        waited = False
+        while True:
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not waited:
+                    log.info("another build holds %s: waiting for it", Path(index_dir) / LOCK_NAME)
+                    if on_wait:
+                        on_wait()
+                    waited = True
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def _build_locked(corpus, index_dir, embedder, force, progress, on_total, pack_path, t0) -> BuildReport:
     texts = {d.id: corpus.read_text(d) for d in corpus.documents}
     hashes = {d.id: doc_hash(d, texts[d.id]) for d in corpus.documents}
-    old = _read_manifest(current_build(index_dir))
-    if old is not None and old.get("format_version") == FORMAT_VERSION and _damaged(current_build(index_dir), old):  # type: ignore[arg-type]
-        report_note = "den publiserte indeksen var skadet: bygges på nytt"
-        old = None
-    else:
-        report_note = ""
+    published = current_build(index_dir)
+    old = _read_manifest(published)
+    report_note = ""
+    if published is not None and old is None:
+        report_note = "den publiserte indeksen var skadet (manifestet kan ikke leses): bygges på nytt"
+    elif old is not None and old.get("format_version") == FORMAT_VERSION:
+        try:
+            load_index(index_dir)  # every digest, every count: what search would refuse
+        except IndexStoreError as e:
+            report_note = f"den publiserte indeksen var skadet: bygges på nytt ({e})"
+            old = None
     added, changed, removed, unchanged = _diff(old, hashes)
     report = BuildReport(added=added, changed=changed, removed=removed, unchanged=unchanged)
     if report_note:
@@ -313,7 +413,11 @@ def build_index(
     partial.mkdir()
     try:
         n = len(chunks)
-        _write_build(partial, chunks, matrix[:n], matrix[n:])
+        try:
+            _write_build(partial, chunks, matrix[:n], matrix[n:])
+        except RuntimeError as e:  # faiss reports a failed write (a full disk) this way
+            log.debug("faiss: %s", _first_line(e))
+            raise IndexStoreError(f"kan ikke skrive vektorene i {index_dir} (skrivefeil): er disken full? Forrige indeks er uendret") from None
         manifest = {
             "format_version": FORMAT_VERSION,
             "chunker_version": CHUNKER_VERSION,
@@ -337,6 +441,9 @@ def build_index(
             "corpus_dir": str(corpus.root),
             "files": _file_digests(partial),
         }
+        missing = _missing_required(manifest["files"])
+        if missing:  # never publish a build without its files, whatever removed them
+            raise IndexStoreError(f"bygget mangler {', '.join(missing)}; forrige indeks er uendret")
         (partial / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         final = index_dir / "builds" / name
         partial.rename(final)
@@ -404,13 +511,27 @@ def _file_digests(build: Path) -> dict[str, str]:
     return out
 
 
+def _missing_required(recorded: dict) -> list[str]:
+    """Files every build has that ``recorded`` (a manifest's digests) does not list."""
+    missing = [f for f in REQUIRED_FILES if f not in recorded]
+    missing += [f"{d}/" for d in REQUIRED_DIRS if not any(k.startswith(d + "/") for k in recorded)]
+    return missing
+
+
 def _damaged(build: Path, manifest: dict) -> list[str]:
-    """Files of ``build`` that are missing or differ from the digests in its manifest."""
+    """Files of ``build`` that are missing or differ from the digests in its manifest,
+    and files every build has that the manifest does not list."""
     recorded = manifest.get("files")
     if not isinstance(recorded, dict) or not recorded:
         return ["manifest.json (ingen sjekksummer)"]
     actual = _file_digests(build)
-    return sorted(name for name, digest in recorded.items() if actual.get(name) != digest)
+    bad = sorted(name for name, digest in recorded.items() if actual.get(name) != digest)
+    return bad + [f"{f} (mangler i manifestet)" for f in _missing_required(recorded)]
+
+
+def _first_line(e: BaseException) -> str:
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    return lines[-1][:200] if lines else type(e).__name__
 
 
 def _publish(index_dir: Path, name: str) -> None:
@@ -422,10 +543,13 @@ def _publish(index_dir: Path, name: str) -> None:
 
 
 def _prune(index_dir: Path, keep: str) -> None:
+    """Delete finished builds beyond the newest KEEP_BUILDS (never ``keep``). A
+    ``.partial`` directory is never touched here: it may be a build being written (a
+    process on another host, where the lock may not reach); a build removes its own when
+    it fails, and an interrupted one's stays until an operator deletes it."""
     builds = sorted((p for p in (index_dir / "builds").iterdir() if p.is_dir()), key=lambda p: p.name)
     finished = [p for p in builds if not p.name.endswith(".partial")]
     stale = [p for p in finished if p.name != keep][: max(0, len(finished) - KEEP_BUILDS)]
-    stale += [p for p in builds if p.name.endswith(".partial")]
     for p in stale:
         shutil.rmtree(p, ignore_errors=True)
 
@@ -443,8 +567,10 @@ def load_index(index_dir: Path) -> LoadedIndex:
         raise IndexMissing(f"Fant ingen indeks i {index_dir}.")
     try:
         manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
-        if manifest.get("format_version") != FORMAT_VERSION:
+        if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
             raise IndexCorrupt(f"Indeksen i {build} har et annet format ({manifest.get('format_version')}).")
+        if not _manifest_shape_ok(manifest):
+            raise IndexCorrupt(f"Indeksen i {build} er skadet: manifest.json har feil felttyper.")
         damaged = _damaged(build, manifest)
         if damaged:
             raise IndexCorrupt(f"Indeksen i {build} er skadet: {', '.join(damaged[:3])} stemmer ikke med manifestet.")
@@ -459,9 +585,11 @@ def load_index(index_dir: Path) -> LoadedIndex:
     except Exception as e:  # noqa: BLE001 - any unreadable file means a corrupt index
         raise IndexCorrupt(f"Indeksen i {build} er skadet ({type(e).__name__}: {e}).") from e
     n_lex = [int(b.scores["num_docs"]) if "num_docs" in b.scores else len(chunks) for b in (bm25, ngrams)]
-    if not (len(chunks) == vectors.ntotal == text_vectors.ntotal == manifest.get("chunk_count") == n_lex[0] == n_lex[1]):
+    per_doc = sum(meta["chunks"] for meta in manifest["documents"].values())
+    if not (len(chunks) == vectors.ntotal == text_vectors.ntotal == manifest["chunk_count"] == per_doc == n_lex[0] == n_lex[1]):
         raise IndexCorrupt(
-            f"Indeksen i {build} er ufullstendig: {len(chunks)} passasjer, "
+            f"Indeksen i {build} er ufullstendig: {len(chunks)} passasjer "
+            f"(manifestet sier {manifest['chunk_count']}), "
             f"{vectors.ntotal}/{text_vectors.ntotal} vektorer, "
             f"{n_lex[0]}/{n_lex[1]} BM25-dokumenter."
         )
@@ -474,9 +602,17 @@ def load_index(index_dir: Path) -> LoadedIndex:
 def index_status(corpus: Corpus, index_dir: Path, model_name: str | None = None) -> StatusReport:
     hashes = {d.id: doc_hash(d, corpus.read_text(d)) for d in corpus.documents}  # CorpusError first
     build = current_build(Path(index_dir))
-    manifest = _read_manifest(build)
-    if manifest is None:
+    if build is None:
         return StatusReport(exists=False, up_to_date=False, notes=[f"Fant ingen indeks i {index_dir}."])
+    manifest = _read_manifest(build)
+    damaged = "den publiserte indeksen er skadet: `policybot index build` bygger den på nytt"
+    if manifest is None:
+        return StatusReport(True, False, notes=[f"{damaged} (manifestet kan ikke leses)"], manifest={})
+    if manifest.get("format_version") == FORMAT_VERSION:
+        try:
+            load_index(index_dir)  # the same checks search makes
+        except IndexStoreError as e:
+            return StatusReport(True, False, notes=[f"{damaged} ({e})"], manifest=manifest)
     added, changed, removed, _ = _diff(manifest, hashes)
     notes = []
     if manifest.get("chunker_version") != CHUNKER_VERSION:

@@ -87,8 +87,11 @@ def ensure_index(s: Settings) -> None:
     if current_build(s.resolved_index_dir) is None:
         typer.echo("Fant ingen indeks: bygger den først …", err=True)
         build(s, force=False)
-    elif published_format(s.resolved_index_dir) != FORMAT_VERSION:
-        typer.echo("Indeksen er bygd av en eldre versjon av boten: bygger den på nytt …", err=True)
+    elif (version := published_format(s.resolved_index_dir)) != FORMAT_VERSION:
+        if version is None:
+            typer.echo("Indeksens manifest kan ikke leses: bygger indeksen på nytt …", err=True)
+        else:
+            typer.echo("Indeksen er bygd av en eldre versjon av boten: bygger den på nytt …", err=True)
         build(s, force=False)
 
 

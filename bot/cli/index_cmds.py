@@ -58,7 +58,10 @@ def index_status_cmd(ctx: typer.Context) -> None:
         typer.echo(f"Ingen indeks i {s.resolved_index_dir}. Kjør `policybot index build`.")
         raise typer.Exit(1)
     m = st.manifest or {}
-    typer.echo(f"Indeks: {s.resolved_index_dir} ({m.get('chunk_count')} passasjer, bygd {m.get('built_at')}, modell {m.get('model', {}).get('name')})")
+    if m:
+        typer.echo(f"Indeks: {s.resolved_index_dir} ({m.get('chunk_count')} passasjer, bygd {m.get('built_at')}, modell {m.get('model', {}).get('name')})")
+    else:
+        typer.echo(f"Indeks: {s.resolved_index_dir}")
     if st.up_to_date:
         typer.echo("Indeksen er oppdatert.")
         return

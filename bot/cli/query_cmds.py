@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from .common import fail, guard, retriever_of, settings_of
+from .common import ensure_index, fail, guard, retriever_of, settings_of
 from .root import app
 
 
@@ -31,6 +31,7 @@ def search_cmd(
     from ..render_text import render
 
     s = settings_of(ctx)
+    ensure_index(s)  # like chat and start: a fresh data directory assembles it in seconds
     retriever = retriever_of(s)
     unknown = [d for d in (doc or []) if d not in retriever.docs]
     if unknown:
@@ -60,6 +61,7 @@ def eval_cmd(
     from retrieval.evaluate import EvalError, evaluate, fit_decision, format_report, load_items, to_json
 
     s = settings_of(ctx)
+    ensure_index(s)  # like chat and start: a fresh data directory assembles it in seconds
     retriever = retriever_of(s)
     try:
         items = load_items(file)

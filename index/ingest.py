@@ -1,8 +1,15 @@
 """Add a document to the corpus: extract its text (.txt, .md, .pdf), write it beside the
-manifest under a stable id, and record it in the manifest. Nothing changes on error."""
+manifest under a stable id, and record it in the manifest. Nothing changes on error.
+
+Input is not trusted: a symbolic link or anything but a regular file is refused (no
+``/etc/passwd`` copied into the corpus by a link), a PDF is read in a child process with
+bounded time and memory (:mod:`index.pdf_text`), text with NUL or other control
+characters is refused as binary, and titles and publishers have a length limit."""
 from __future__ import annotations
 
+import os
 import re
+import stat
 import unicodedata
 from pathlib import Path
 
@@ -10,6 +17,12 @@ from .manifest import ID_RE, Corpus, CorpusError, Document, load_corpus, save_co
 
 SUFFIXES = (".txt", ".md", ".pdf")
 MIN_CHARS = 200
+MAX_FILE_BYTES = 100 * 1024 * 1024
+MAX_TITLE = 200
+MAX_PUBLISHER = 120
+MAX_KIND = 40
+# Control characters a text file may hold (tab, newline, carriage return, form feed).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 
 class IngestError(Exception):
@@ -29,24 +42,50 @@ def extract_text(path: Path) -> str:
     if suffix not in SUFFIXES:
         raise IngestError(f"{path.name}: ukjent filtype '{suffix}' (bruk {', '.join(SUFFIXES)})")
     if suffix == ".pdf":
-        from pypdf import PdfReader
-        from pypdf.errors import PdfReadError
+        from .pdf_text import PdfError, extract_pdf
 
         try:
-            reader = PdfReader(str(path))
-            if reader.is_encrypted:
-                raise IngestError(f"{path.name}: PDF-en er kryptert")
-            pages = [page.extract_text() or "" for page in reader.pages]
-        except IngestError:
-            raise
-        except (PdfReadError, OSError, ValueError, KeyError) as e:
-            raise IngestError(f"{path.name}: kan ikke lese PDF-en ({e})") from e
-        return "\n\n".join(pages)
+            text = extract_pdf(path)
+        except PdfError as e:
+            raise IngestError(f"{path.name}: {e}") from None
+        # a PDF's text layer may hold a stray control character; a text of them is binary
+        strays = len(_CONTROL.findall(text))
+        if "\x00" in text or strays > len(text) // 100:
+            raise IngestError(f"{path.name}: PDF-ens tekst består av binære tegn, ikke tekst")
+        return _CONTROL.sub("", text)
     raw = path.read_bytes()
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise IngestError(f"{path.name}: filen er ikke UTF-8-tekst") from e
+    bad = _CONTROL.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise IngestError(f"{path.name}: filen er ikke ren tekst (kontrolltegn U+{ord(bad.group()):04X} på linje {line})")
+    return text
+
+
+def _check_file(file: Path) -> None:
+    """A regular file of a sane size, named directly (not through a symbolic link)."""
+    try:
+        st = os.lstat(file)
+    except FileNotFoundError:
+        raise IngestError(f"finner ikke filen {file}") from None
+    except OSError as e:
+        raise IngestError(f"kan ikke lese {file}: {e.strerror or e}") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise IngestError(f"{file} er en symbolsk lenke: oppgi selve filen")
+    if not stat.S_ISREG(st.st_mode):
+        raise IngestError(f"{file} er ikke en vanlig fil")
+    if st.st_size > MAX_FILE_BYTES:
+        raise IngestError(f"{file.name} er for stor ({st.st_size / 1e6:.0f} MB; grensen er {MAX_FILE_BYTES / 1e6:.0f} MB)")
+
+
+def _check_field(label: str, option: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise IngestError(f"{label} er for lang ({len(value)} tegn; høyst {limit}) ({option})")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value):
+        raise IngestError(f"{label} kan ikke inneholde linjeskift eller kontrolltegn ({option})")
 
 
 def add_document(
@@ -61,12 +100,15 @@ def add_document(
     url: str = "",
 ) -> Document:
     file = Path(file)
-    if not file.is_file():
-        raise IngestError(f"finner ikke filen {file}")
-    if not title.strip():
+    _check_file(file)
+    title, publisher, kind = title.strip(), publisher.strip(), kind.strip()
+    if not title:
         raise IngestError("dokumentet må ha en tittel (--title)")
-    if not publisher.strip():
+    if not publisher:
         raise IngestError("dokumentet må ha en utgiver (--publisher)")
+    _check_field("tittelen", "--title", title, MAX_TITLE)
+    _check_field("utgiveren", "--publisher", publisher, MAX_PUBLISHER)
+    _check_field("typen", "--kind", kind, MAX_KIND)
     if url and not re.match(r"^https?://[^\s/]+", url, re.IGNORECASE):
         raise IngestError(f"lenken må begynne med http:// eller https:// (fikk '{url[:40]}')")
     if year and not re.fullmatch(r"\d{4}", year):

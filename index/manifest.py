@@ -163,7 +163,13 @@ def load_corpus(root: Path) -> Corpus:
         raise CorpusError(f"{path} kan ikke leses: {e.strerror or e}") from e
     docs = []
     seen: set[str] = set()
-    for i, raw in enumerate(data.get("document", [])):
+    entries = data.get("document", [])
+    if not isinstance(entries, list) or not all(isinstance(raw, dict) for raw in entries):
+        raise CorpusError(f"{path}: hvert dokument må være en egen [[document]]-tabell")
+    for i, raw in enumerate(entries):
+        wrong = _wrong_types(raw)
+        if wrong:
+            raise CorpusError(f"{path}: document #{i + 1} har feil type for {', '.join(wrong)} (ventet tekst)")
         missing = [k for k in ("id", "file", "title") if not raw.get(k)]
         if missing:
             raise CorpusError(f"{path}: document #{i + 1} lacks {', '.join(missing)}")
@@ -191,6 +197,21 @@ def load_corpus(root: Path) -> Corpus:
             )
         )
     return Corpus(root=root, documents=docs)
+
+
+_TEXT_FIELDS = ("id", "file", "title", "publisher", "kind", "source_file", "url")
+
+
+def _wrong_types(raw: dict) -> list[str]:
+    """Fields of one manifest entry whose TOML type the corpus cannot use."""
+    wrong = [k for k in _TEXT_FIELDS if k in raw and not isinstance(raw[k], str)]
+    year = raw.get("year", "")
+    if isinstance(year, bool) or not isinstance(year, (str, int)):
+        wrong.append("year")
+    inferred = raw.get("inferred", [])
+    if not isinstance(inferred, list) or not all(isinstance(x, str) for x in inferred):
+        wrong.append("inferred (ventet en liste med tekst)")
+    return wrong
 
 
 def save_corpus(corpus: Corpus) -> None:

@@ -1,0 +1,164 @@
+"""The second red-team round (issue 22): input, settings, storage and start-up faults get
+one clear line and lose nothing. Each test names the defect it reproduces; index faults
+are in tests/test_index_faults.py, Telegram's limits in tests/test_telegram_limits.py."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+import index.pdf_text as pdf_text
+from corpus import BUILTIN_DIR
+from index.ingest import IngestError, add_document
+from index.manifest import load_corpus
+
+from .test_index import SAMPLE, _pdf
+
+POLICYBOT = [sys.executable, "-m", "bot.cli"]
+
+
+def _run(args, env_extra=None, timeout=120, input=None, cwd=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYBOT_")}
+    env.update(env_extra or {})
+    return subprocess.run(POLICYBOT + args, capture_output=True, text=True, env=env, timeout=timeout, input=input, cwd=cwd)
+
+
+def _one_clear_line(out, *needles):
+    err = out.stderr.strip()
+    assert out.returncode != 0, (out.stdout, err)
+    assert "Traceback" not in err, err
+    lines = [line for line in err.splitlines() if not line[:4].isdigit()]
+    assert len(lines) == 1, err
+    for n in needles:
+        assert n in lines[0], err
+
+
+# --- 9: corpus add input -------------------------------------------------------------------
+
+
+def _pdf_bomb(path: Path, mb: int = 60, pages: int = 40) -> Path:
+    """A ~200 KB PDF whose pages share one content stream that unpacks to ``mb`` MB of
+    text operators: pypdf spends ~8 s and ~370 MB per page on it, unbounded ~5 minutes."""
+    op = b"BT /F1 1 Tf 0 0 Td (aaaaaaaaaaaaaaaa) Tj ET\n"
+    data = zlib.compress(op * (mb * 1024 * 1024 // len(op)), 9)
+    kids = b" ".join(b"%d 0 R" % (6 + i) for i in range(pages))
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>"
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % pages,
+        b"<< >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ] + [page] * pages
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for i, o in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    path.write_bytes(bytes(out))
+    return path
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    root = tmp_path / "tiny"
+    root.mkdir()
+    (root / "documents.toml").write_text("", encoding="utf-8")
+    return root
+
+
+def _snapshot(root: Path):
+    return sorted(p.name for p in root.iterdir()), (root / "documents.toml").read_text(encoding="utf-8")
+
+
+def test_a_pdf_bomb_is_refused_within_the_extraction_limits(tmp_path, tiny, monkeypatch):
+    bomb = _pdf_bomb(tmp_path / "bomb.pdf")
+    assert bomb.stat().st_size < 1_000_000
+    before = _snapshot(tiny)
+    monkeypatch.setattr(pdf_text, "CPU_SECONDS", 3)
+    monkeypatch.setattr(pdf_text, "MEMORY_BYTES", 512 << 20)
+    with pytest.raises(IngestError, match="bomb.pdf: .*(CPU|minne|lese)"):
+        add_document(tiny, bomb, title="Bombe", publisher="Ukjent")
+    assert _snapshot(tiny) == before
+    # a real PDF still reads, in the same bounded child
+    doc = add_document(tiny, _pdf(tmp_path / "plan.pdf", SAMPLE), title="Plan", publisher="Testpartiet")
+    assert "fritidskort" in (tiny / doc.file).read_text(encoding="utf-8")
+
+
+def test_binary_text_links_and_long_fields_are_refused_by_the_cli(tmp_path):
+    corpus_dir = tmp_path / "corpus"
+    shutil.copytree(BUILTIN_DIR, corpus_dir, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    env = {"POLICYBOT_CORPUS_DIR": str(corpus_dir), "POLICYBOT_DATA_DIR": str(tmp_path / "data")}
+    before = _snapshot(corpus_dir)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n" * 20, encoding="utf-8")
+    (tmp_path / "link.txt").symlink_to(secret)
+    (tmp_path / "nul.txt").write_bytes(b"\x00" * 5000)
+    (tmp_path / "ctl.txt").write_text(("Et avsnitt om skole. " * 20 + "\x1b[31m\n") * 3, encoding="utf-8")
+    good = tmp_path / "good.txt"
+    good.write_text(SAMPLE * 2, encoding="utf-8")
+    cases = [
+        (["link.txt", "--title", "Pass"], "symbolsk lenke"),
+        (["nul.txt", "--title", "Null"], "kontrolltegn U+0000"),
+        (["ctl.txt", "--title", "Farger"], "kontrolltegn U+001B"),
+        (["good.txt", "--title", "T" * 300], "tittelen er for lang"),
+        (["good.txt", "--title", "Tittel\nlinje to"], "linjeskift"),
+        (["good.txt", "--title", "Plan", "--publisher", "P" * 500], "utgiveren er for lang"),
+        (["/dev/zero", "--title", "Null"], "ikke en vanlig fil"),
+    ]
+    for args, needle in cases:
+        path = args[0] if args[0].startswith("/") else str(tmp_path / args[0])
+        extra = [] if "--publisher" in args else ["--publisher", "Testpartiet"]
+        out = _run(["corpus", "add", path] + args[1:] + extra, env)
+        _one_clear_line(out, needle)
+    assert _snapshot(corpus_dir) == before
+    assert not any("root:x:0:0" in p.read_text(encoding="utf-8") for p in corpus_dir.glob("*.txt"))
+
+
+# --- 12: documents.toml field types ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "entry,needle",
+    [
+        ('[[document]]\nid = 5\nfile = "a.txt"\ntitle = "T"\n', "id"),
+        ('[[document]]\nid = "a"\nfile = "a.txt"\ntitle = "T"\npublisher = ["x", "y"]\n', "publisher"),
+        ('[[document]]\nid = "a"\nfile = "a.txt"\ntitle = "T"\nyear = 2023.5\n', "year"),
+        ('[[document]]\nid = "a"\nfile = "a.txt"\ntitle = "T"\ninferred = "year"\n', "inferred"),
+        ('[document]\nid = "a"\nfile = "a.txt"\ntitle = "T"\n', "[[document]]"),
+        ("document = 5\n", "[[document]]"),
+    ],
+)
+def test_wrong_field_types_in_documents_toml_are_one_line(tmp_path, entry, needle):
+    (tmp_path / "documents.toml").write_text(entry, encoding="utf-8")
+    (tmp_path / "a.txt").write_text(SAMPLE, encoding="utf-8")
+    for args in (["corpus", "list"], ["index", "build"], ["index", "status"]):
+        out = _run(args, {"POLICYBOT_CORPUS_DIR": str(tmp_path), "POLICYBOT_DATA_DIR": str(tmp_path / "data")})
+        _one_clear_line(out, "documents.toml", needle)
+
+
+def test_a_year_given_as_a_number_still_loads(tmp_path):
+    (tmp_path / "documents.toml").write_text('[[document]]\nid = "a"\nfile = "a.txt"\ntitle = "T"\nyear = 2023\n', encoding="utf-8")
+    assert load_corpus(tmp_path).documents[0].year == "2023"
+
+
+# --- 20: search assembles the index like chat ---------------------------------------------------
+
+
+def test_search_on_a_fresh_data_dir_assembles_the_index_and_names_cli_commands(tmp_path):
+    env = {"POLICYBOT_DATA_DIR": str(tmp_path / "data")}
+    out = _run(["search", "Vil Ap fjerne kontantstøtten?"], env)
+    assert out.returncode == 0, out.stderr
+    assert "Fant ingen indeks: bygger den først" in out.stderr
+    assert "kontantstøtte" in out.stdout.lower()
+    out = _run(["search", "Hvor mange mål scoret Haaland i fjor?"], env)
+    assert out.returncode == 0 and "Jeg fant ikke noe om dette" in out.stdout
+    assert "/dokumenter" not in out.stdout and "policybot corpus list" in out.stdout

@@ -6,12 +6,19 @@ State lives in the store (:mod:`bot.state`), never in this object: an answer is 
 its question and the user's preferences, and "Vis flere" or "Sammenheng" re-run the
 search from them (about 35 ms), so a button works after a restart and on any replica.
 Searches run in worker threads; the event loop never waits for the model.
+
+Answering never depends on a bookkeeping write: when the store cannot count a request,
+save an answer or read a preference (a full disk, a lock another process holds), the
+engine logs one line (at most one a minute per kind of write) and answers anyway; the
+user hears about it only where their own action is lost (a filter or a vote not saved).
 """
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import secrets
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -21,7 +28,7 @@ from retrieval.search import Retriever
 from . import buttons as b
 from . import intents
 from .privacy import user_hash
-from .state import AnswerRecord, Prefs, StateStore
+from .state import AnswerRecord, Prefs, StateStore, StoreError
 from . import commands
 from . import wording as w
 from .views import AnswerPage, Button, Citation, ContextView, DocumentList, InlineItem, Message, NotCovered, Passage, TopicSummary, View
@@ -29,7 +36,11 @@ from .volunteers import VolunteerTools, nearest_topics
 from .volunteers import digest as _digest
 from .volunteers import short as _short
 
+log = logging.getLogger("policybot.engine")
+
 PAGES = 5  # how many pages of results "Vis flere" reaches
+STORE_LOG_EVERY = 60.0  # seconds between log lines about the same failing bookkeeping write
+NOT_SAVED = "Jeg fikk ikke lagret dette akkurat nå. Prøv igjen om litt."
 
 
 class Engine(VolunteerTools):
@@ -51,6 +62,19 @@ class Engine(VolunteerTools):
         # share one model call (index.embed.BatchingEmbedder): a pool of their own, wider
         # than asyncio's default (cores + 4), lets a burst fill the batches.
         self._searches = ThreadPoolExecutor(max_workers=search_threads, thread_name_prefix="search")
+        self._store_logged: dict[str, float] = {}
+
+    async def _bookkeep(self, what: str, call, default=None):
+        """Await a store call; on StoreError log one line (at most one a minute for each
+        ``what``) and return ``default``: an answer never waits on its bookkeeping."""
+        try:
+            return await call
+        except StoreError as e:
+            now = time.monotonic()
+            if now - self._store_logged.get(what, -STORE_LOG_EVERY) >= STORE_LOG_EVERY:
+                self._store_logged[what] = now
+                log.warning("state store: %s failed, answering without it: %s", what, e)
+            return default
 
     def close(self) -> None:
         self._searches.shutdown(wait=False, cancel_futures=True)
@@ -79,14 +103,14 @@ class Engine(VolunteerTools):
         return user_hash(self._salt, raw_id)
 
     async def prefs(self, user: str) -> Prefs:
-        prefs = await self.store.get_prefs(user)
+        prefs = await self._bookkeep("reading preferences", self.store.get_prefs(user), Prefs())
         if prefs.doc_id and prefs.doc_id not in self._retriever.docs:
             prefs = replace(prefs, doc_id=None)
         return prefs
 
     async def allow(self, user: str) -> bool:
         """The per-user rate limit, counted in the store (shared by replicas)."""
-        return await self.store.count_request(user) <= self.rate_limit_per_minute
+        return await self._bookkeep("counting a request", self.store.count_request(user), 0) <= self.rate_limit_per_minute
 
     # --- documents and filters -------------------------------------------------------------------
 
@@ -130,7 +154,8 @@ class Engine(VolunteerTools):
             new = replace(prefs, doc_id=doc.id)
         else:
             return self.expired()
-        await self.store.set_prefs(user, new)
+        if await self._bookkeep("saving preferences", self.store.set_prefs(user, new), False) is False:
+            return Message(text=NOT_SAVED, notice=NOT_SAVED)
         view = self.filter_menu(new)
         view.notice = w.SEARCHING_NOW + (self.scope(new) or w.ALL_DOCUMENTS)
         return view
@@ -139,19 +164,22 @@ class Engine(VolunteerTools):
         if doc_id not in self._retriever.docs:
             return Message(text=w.UNKNOWN_DOCUMENT)
         prefs = await self.prefs(user)
-        await self.store.set_prefs(user, replace(prefs, doc_id=doc_id))
+        if await self._bookkeep("saving preferences", self.store.set_prefs(user, replace(prefs, doc_id=doc_id)), False) is False:
+            return Message(text=NOT_SAVED)
         return Message(text=w.searching_only(self._retriever.docs[doc_id].title))
 
     async def set_commitments(self, user: str, on: bool | None = None) -> Message:
         prefs = await self.prefs(user)
         new = replace(prefs, commitments_only=(not prefs.commitments_only) if on is None else on)
-        await self.store.set_prefs(user, new)
+        if await self._bookkeep("saving preferences", self.store.set_prefs(user, new), False) is False:
+            return Message(text=NOT_SAVED)
         if new.commitments_only:
             return Message(text=w.COMMITMENTS_ON)
         return Message(text=w.COMMITMENTS_OFF)
 
     async def reset(self, user: str) -> Message:
-        await self.store.set_prefs(user, Prefs())
+        if await self._bookkeep("saving preferences", self.store.set_prefs(user, Prefs()), False) is False:
+            return Message(text=NOT_SAVED)
         return Message(text=w.RESET)
 
     # --- fixed replies ---------------------------------------------------------------------------
@@ -215,9 +243,12 @@ class Engine(VolunteerTools):
         token = secrets.token_urlsafe(6)
         hits = [] if result.abstained else result.hits
         shown = hits[: self.per_page]
-        await self.store.save_answer(
-            token,
-            AnswerRecord(q, prefs, self._retriever.build, user, source, bool(hits), result.confidence, tuple(h.chunk.id for h in shown)),
+        await self._bookkeep(
+            "saving an answer",
+            self.store.save_answer(
+                token,
+                AnswerRecord(q, prefs, self._retriever.build, user, source, bool(hits), result.confidence, tuple(h.chunk.id for h in shown)),
+            ),
         )
         if not hits:
             view = self._not_covered(q, prefs, result.near_misses, note)
@@ -280,7 +311,7 @@ class Engine(VolunteerTools):
         return NotCovered(question=q, topics=nearest_topics(near), scope=self.scope(prefs), note=note)
 
     async def page(self, token: str, page: int) -> View:
-        answer = await self.store.get_answer(token)
+        answer = await self._bookkeep("reading an answer", self.store.get_answer(token))
         if answer is None or page < 0 or page >= PAGES:
             return self.expired()
         result = await self._search(answer.question, answer.prefs, self.per_page * PAGES)
@@ -319,7 +350,10 @@ class Engine(VolunteerTools):
         return ContextView(target=chunk_id, chunks=around, citation=Citation.of(r.docs[target.doc_id], target))
 
     async def vote(self, token: str, up: bool, user: str) -> View:
-        if not await self.store.vote(token, user, up):
+        saved = await self._bookkeep("saving a vote", self.store.vote(token, user, up))
+        if saved is None:
+            return Message(text=NOT_SAVED, notice=NOT_SAVED)
+        if not saved:
             return self.expired()
         text = w.THANKS
         return Message(text=text, notice=text)

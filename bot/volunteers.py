@@ -37,8 +37,9 @@ class VolunteerTools:
         result = await self._in_pool(check_claim, r, q)
         token = secrets.token_urlsafe(6)
         found = result.verdict == "match"
-        await self.store.save_answer(
-            token, AnswerRecord(q, Prefs(commitments_only=True), r.build, user, source, found, None, tuple(h.chunk.id for h in result.passages))
+        await self._bookkeep(
+            "saving an answer",
+            self.store.save_answer(token, AnswerRecord(q, Prefs(commitments_only=True), r.build, user, source, found, None, tuple(h.chunk.id for h in result.passages))),
         )
         if not result.passages:
             return NotCovered(question=q, topics=[])
@@ -90,7 +91,9 @@ class VolunteerTools:
             else:
                 missing.append(d.title)
         token = secrets.token_urlsafe(6)
-        await self.store.save_answer(token, AnswerRecord(q, Prefs(), r.build, user, source, bool(hits), None, tuple(h.chunk.id for h in hits)))
+        await self._bookkeep(
+            "saving an answer", self.store.save_answer(token, AnswerRecord(q, Prefs(), r.build, user, source, bool(hits), None, tuple(h.chunk.id for h in hits)))
+        )
         if not hits:
             return NotCovered(question=q, topics=[])
         passages = [Passage.of(n, h) for n, h in enumerate(hits, 1)]

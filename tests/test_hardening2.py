@@ -3,6 +3,7 @@ one clear line and lose nothing. Each test names the defect it reproduces; index
 are in tests/test_index_faults.py, Telegram's limits in tests/test_telegram_limits.py."""
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -162,3 +163,87 @@ def test_search_on_a_fresh_data_dir_assembles_the_index_and_names_cli_commands(t
     out = _run(["search", "Hvor mange mål scoret Haaland i fjor?"], env)
     assert out.returncode == 0 and "Jeg fant ikke noe om dette" in out.stdout
     assert "/dokumenter" not in out.stdout and "policybot corpus list" in out.stdout
+
+
+# --- 5: SQLite write failures never stop an answer --------------------------------------------
+
+QUESTIONS = ["Vil Ap fjerne kontantstøtten?", "Hva vil dere gjøre med boligprisene?", "Hvor mange nye politistillinger kommer?", "Hva sier Ap om skatt?"]
+
+
+def _store_lines(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "policybot.engine"]
+
+
+async def test_a_full_state_database_still_answers_every_question_with_one_log_line(services, caplog):
+    from bot.views import AnswerPage
+
+    db = services.store._db  # the store's own connection: cap the file where it is now
+    pages = (await (await db.execute("PRAGMA page_count")).fetchone())[0]
+    await db.execute(f"PRAGMA max_page_count = {pages}")
+    caplog.set_level("WARNING")
+    user = services.engine.user(1)
+    views = [await services.engine.ask(f"{QUESTIONS[i % 4]} ({i})", user=user) for i in range(30)]
+    assert all(isinstance(v, AnswerPage) and v.passages for v in views)
+    lines = _store_lines(caplog)
+    assert lines and any("full" in line for line in lines), lines
+    assert len(lines) <= 3  # one a minute per kind of write (count, save), not one per question
+    assert all("\n" not in line and "Traceback" not in line for line in lines)
+    assert not any(r.exc_info for r in caplog.records)
+    # a user's own action that could not be saved is told so, not silently dropped
+    view = await services.engine.set_commitments(user, True)
+    assert "fikk ikke lagret" in view.text
+
+
+async def test_a_lock_held_by_another_process_delays_answers_once_not_per_update(services, caplog):
+    from bot.views import AnswerPage
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1])\nc.execute('BEGIN EXCLUSIVE')\nprint('locked', flush=True)\ntime.sleep(60)", str(services.store.path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        caplog.set_level("WARNING")
+        users = [services.engine.user(n) for n in range(4)]
+        allowed = await asyncio.gather(*(services.engine.allow(u) for u in users))
+        views = await asyncio.gather(*(services.engine.ask(q, user=u) for q, u in zip(QUESTIONS, users)))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert allowed == [True] * 4
+    assert all(isinstance(v, AnswerPage) and v.passages for v in views)
+    lines = _store_lines(caplog)
+    assert lines and all("locked" in line or "tar ikke imot" in line for line in lines), lines
+    assert not any(r.exc_info for r in caplog.records)
+    # the store waited for the lock once; the writes after it failed at once (paused)
+    assert sum("state.sqlite: database is locked" in line for line in lines) == 1
+
+
+# --- 2 (the store's part): a state database that cannot be opened ends the process ------------
+
+
+@pytest.mark.parametrize("command", [["feedback"], ["chat"]])
+@pytest.mark.parametrize("fault", ["corrupt", "locked"])
+def test_a_bad_state_database_exits_within_ten_seconds(tmp_path, built_index, command, fault, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    db = data / "state.sqlite"
+    holder = None
+    if fault == "corrupt":
+        db.write_bytes(os.urandom(8192))
+    else:  # another process holds a write lock for longer than opening waits
+        holder = subprocess.Popen(
+            [sys.executable, "-c", "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1])\nc.execute('PRAGMA journal_mode=WAL')\nc.execute('BEGIN EXCLUSIVE')\nprint('locked', flush=True)\ntime.sleep(60)", str(db)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert holder.stdout.readline().strip() == "locked"
+    try:
+        # subprocess.run's timeout is the bound: the process used to hang here for ever
+        out = _run(command, {"POLICYBOT_DATA_DIR": str(data), "POLICYBOT_INDEX_DIR": str(built_index[0])}, timeout=10, input="Hva vil Ap med skatt?\n")
+    finally:
+        if holder:
+            holder.kill()
+            holder.wait()
+    _one_clear_line(out, "tilstandsdatabasen", "kan ikke brukes")

@@ -247,3 +247,28 @@ def test_a_bad_state_database_exits_within_ten_seconds(tmp_path, built_index, co
             holder.kill()
             holder.wait()
     _one_clear_line(out, "tilstandsdatabasen", "kan ikke brukes")
+
+
+# --- 8: PostgreSQL start-up errors --------------------------------------------------------------
+
+PG_PASSWORD = "S3cret-Pw-9f2c"
+
+
+def _pg_cases(pg_url: str) -> list[tuple[str, str]]:
+    scheme, rest = pg_url.split("://", 1)
+    user, host = rest.split("@", 1) if "@" in rest else ("postgres", rest)
+    no_db = f"{scheme}://{user.split(':')[0]}:{PG_PASSWORD}@{host}".replace("/postgres?", "/no_such_db?")
+    return [
+        (f"postgresql://bob:{PG_PASSWORD}@127.0.0.1:notaport/db", "ugyldig verdi"),
+        (f"postgresql://bob:{PG_PASSWORD}@[::1/db", "ikke en gyldig PostgreSQL-adresse"),
+        (f"postgresql://bob:{PG_PASSWORD}@127.0.0.1:1/db?sslmode=bogus", "sslmode"),
+        (f"postgresql://bob:{PG_PASSWORD}@127.0.0.1:9/db", "får ikke kontakt med PostgreSQL på 127.0.0.1:9"),
+        (no_db, "avviste"),
+    ]
+
+
+def test_postgres_start_up_errors_are_one_line_without_the_password(tmp_path, pg_url):
+    for url, needle in _pg_cases(pg_url):
+        out = _run(["feedback"], {"POLICYBOT_DATABASE_URL": url, "POLICYBOT_DATA_DIR": str(tmp_path)}, timeout=10)
+        assert PG_PASSWORD not in out.stdout + out.stderr, url
+        _one_clear_line(out, needle)

@@ -1,10 +1,19 @@
-"""PostgreSQL, for several replicas: psycopg 3 (async) with a connection pool."""
+"""PostgreSQL, for several replicas: psycopg 3 (async) with a connection pool.
+
+Start-up faults are one line that never holds the password: the URL is parsed first (a
+malformed one is named without its secret), then one connection is tried with a short
+timeout before the pool starts, so an unreachable server says so in seconds instead of
+a pool timeout after 15. The password is scrubbed from psycopg's own log lines too.
+"""
 from __future__ import annotations
+
+import logging
 
 from .base import StoreError
 from .sql import SqlStore
 
 _MIGRATION_LOCK = 0x706F6C6963  # pg_advisory_xact_lock key: one replica migrates at a time
+CONNECT_TIMEOUT = 5  # seconds for the first connection at start-up
 
 
 def _pg(sql: str) -> str:
@@ -25,6 +34,8 @@ class PostgresStore(SqlStore):
         except ImportError as e:
             raise StoreError("PostgreSQL trenger psycopg: pip install 'policybot[postgres]'") from e
         self._errors = (psycopg.Error, OSError)
+        target = await self._probe(psycopg)
+        _scrub_logs(self._secrets())
         try:
             self._pool = AsyncConnectionPool(self._url, min_size=self._sizes[0], max_size=self._sizes[1], open=False, kwargs={"autocommit": True})
             await self._pool.open(wait=True, timeout=15)
@@ -41,7 +52,45 @@ class PostgresStore(SqlStore):
             raise
         except Exception as e:  # noqa: BLE001 - psycopg and pool errors: one clear line
             await self.close()
-            raise StoreError(f"får ikke brukt PostgreSQL ({type(e).__name__}: {_first_line(e)})") from e
+            raise StoreError(f"får ikke brukt PostgreSQL på {target} ({type(e).__name__}: {self._clean(_first_line(e))})") from None
+
+    def _secrets(self) -> list[str]:
+        from psycopg.conninfo import conninfo_to_dict
+
+        try:
+            password = conninfo_to_dict(self._url).get("password") or ""
+        except Exception:  # noqa: BLE001 - unparsable: scrub the whole URL
+            password = ""
+        return [s for s in (self._url, str(password)) if s]
+
+    def _clean(self, text: str) -> str:
+        for secret in self._secrets():
+            text = text.replace(secret, "***")
+        return text
+
+    async def _probe(self, psycopg) -> str:
+        """Parse the URL and open one connection; returns "host:port/db" for messages."""
+        from psycopg.conninfo import conninfo_to_dict
+
+        try:
+            params = conninfo_to_dict(self._url)
+        except psycopg.Error:
+            raise StoreError("POLICYBOT_DATABASE_URL er ikke en gyldig PostgreSQL-adresse (postgresql://bruker:passord@vert:port/database)") from None
+        target = f"{params.get('host') or 'localhost'}:{params.get('port') or 5432}/{params.get('dbname') or ''}"
+        try:
+            conn = await psycopg.AsyncConnection.connect(self._url, connect_timeout=CONNECT_TIMEOUT, autocommit=True)
+        except psycopg.OperationalError as e:
+            reason = self._clean(_first_line(e))
+            detail = reason.removeprefix("connection is bad: ")
+            if detail.startswith("invalid "):  # libpq refused a parameter's value
+                raise StoreError(f"POLICYBOT_DATABASE_URL har en ugyldig verdi: {detail}") from None
+            if "authentication" in reason or "does not exist" in reason or "no pg_hba.conf" in reason:
+                raise StoreError(f"PostgreSQL på {target} avviste tilkoblingen: {reason}") from None
+            raise StoreError(f"får ikke kontakt med PostgreSQL på {target}: {reason}") from None
+        except (psycopg.Error, OSError) as e:
+            raise StoreError(f"får ikke brukt PostgreSQL på {target}: {self._clean(_first_line(e))}") from None
+        await conn.close()
+        return target
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -71,3 +120,27 @@ class PostgresStore(SqlStore):
 
 def _first_line(e: BaseException) -> str:
     return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
+class _Scrub(logging.Filter):
+    """Replace secrets in psycopg's log records (the pool logs connection errors, and
+    libpq quotes a malformed URL whole, password included)."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(s in message for s in self.secrets):
+            for s in self.secrets:
+                message = message.replace(s, "***")
+            record.msg, record.args = message, None
+        return True
+
+
+def _scrub_logs(secrets: list[str]) -> None:
+    for name in ("psycopg", "psycopg.pool"):
+        logger = logging.getLogger(name)
+        logger.filters = [f for f in logger.filters if not isinstance(f, _Scrub)]
+        logger.addFilter(_Scrub(secrets))

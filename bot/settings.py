@@ -2,6 +2,8 @@
 optional ``.env`` file; CLI flags override it. See docs/settings.md for every setting."""
 from __future__ import annotations
 
+import difflib
+import os
 import re
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +13,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from corpus import BUILTIN_DIR
 
-_TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+_TOKEN_RE = re.compile(r"\d{3,}:[A-Za-z0-9_-]{30,}")  # fullmatch: "$" would let a final newline through
+PREFIX = "POLICYBOT_"
 
 
 class Settings(BaseSettings):
@@ -101,7 +104,10 @@ class Settings(BaseSettings):
     @field_validator("telegram_token", mode="before")
     @classmethod
     def _empty_token(cls, v: object) -> object:
-        return None if isinstance(v, str) and not v.strip() else v
+        # A token read from a secret file often ends in a newline: the token is the rest.
+        if isinstance(v, str):
+            return v.strip() or None
+        return v
 
     @field_validator("log_level")
     @classmethod
@@ -136,6 +142,28 @@ class Settings(BaseSettings):
         """Why the token cannot be used, or None. Never includes the token itself."""
         if self.telegram_token is None:
             return "POLICYBOT_TELEGRAM_TOKEN er ikke satt"
-        if not _TOKEN_RE.match(self.telegram_token.get_secret_value()):
+        if not _TOKEN_RE.fullmatch(self.telegram_token.get_secret_value()):
             return "POLICYBOT_TELEGRAM_TOKEN har feil format (ventet <tall>:<nøkkel> fra @BotFather)"
         return None
+
+
+def unknown_variables(environ: dict[str, str] | None = None, env_file: Path | str = ".env") -> list[str]:
+    """One warning (English, for the log) per ``POLICYBOT_*`` name in the environment or
+    the ``.env`` file that is no setting, with the closest real one: a misspelled
+    variable is otherwise ignored without a word (``POLICYBOT_RETENTON_DAYS``)."""
+    known = [PREFIX + name.upper() for name in Settings.model_fields]
+    names = {k for k in (os.environ if environ is None else environ) if k.upper().startswith(PREFIX)}
+    try:
+        from dotenv import dotenv_values
+
+        if Path(env_file).is_file():
+            names |= {k for k in dotenv_values(env_file) if k.upper().startswith(PREFIX)}
+    except (OSError, UnicodeDecodeError, ValueError):
+        pass  # the settings themselves report an unreadable .env
+    warnings = []
+    for name in sorted(n for n in names if n.upper() not in known):
+        # compare what follows the prefix: the shared prefix would make every name "close"
+        close = difflib.get_close_matches(name.upper()[len(PREFIX) :], [k[len(PREFIX) :] for k in known], n=1, cutoff=0.7)
+        hint = f"; did you mean {PREFIX}{close[0]}?" if close else "; see docs/settings.md"
+        warnings.append(f"{name} is not a setting and is ignored{hint}")
+    return warnings

@@ -272,3 +272,60 @@ def test_postgres_start_up_errors_are_one_line_without_the_password(tmp_path, pg
         out = _run(["feedback"], {"POLICYBOT_DATABASE_URL": url, "POLICYBOT_DATA_DIR": str(tmp_path)}, timeout=10)
         assert PG_PASSWORD not in out.stdout + out.stderr, url
         _one_clear_line(out, needle)
+
+
+# --- 17, 18: a token read from a secret file; DEBUG logs hold no question or user id ------------
+
+
+async def test_a_token_ending_in_a_newline_works_and_debug_logs_hold_no_question_or_user_id(tmp_path, built_index):
+    from .fake_bot_api import FakeBotAPI
+    from .test_telegram import TOKEN
+
+    api = FakeBotAPI(TOKEN)
+    await api.start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYBOT_")}
+    env.update(
+        POLICYBOT_TELEGRAM_TOKEN=TOKEN + "\n",  # as `$(cat /run/secrets/token)` would not, but a file read whole does
+        POLICYBOT_TELEGRAM_API_URL=api.base_url,
+        POLICYBOT_INDEX_DIR=str(built_index[0]),
+        POLICYBOT_DATA_DIR=str(tmp_path),
+        POLICYBOT_LOG_LEVEL="DEBUG",
+    )
+    proc = subprocess.Popen(POLICYBOT + ["run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        await api.wait_for("getUpdates", timeout=90)
+        api.push_text("Hva mener Ap om kontantstøtten for småbarnsforeldre?", chat_id=918273645, user_id=918273645)
+        sent = await api.wait_for("sendMessage", timeout=60)
+        assert "kontantstøtte" in sent[0].params["text"].lower()
+    finally:
+        proc.terminate()
+        _, stderr = await asyncio.to_thread(proc.communicate, timeout=60)
+        await api.stop()
+    assert proc.returncode == 0, stderr
+    assert "DEBUG" in stderr  # the level took effect
+    assert "918273645" not in stderr and "småbarnsforeldre" not in stderr
+    assert TOKEN.split(":")[1] not in stderr
+
+
+def test_a_token_with_a_newline_inside_is_refused_in_one_line(tmp_path):
+    out = _run(["run"], {"POLICYBOT_TELEGRAM_TOKEN": "123456789:AAHfake-test-token\n-abcdefghijklmnopq", "POLICYBOT_DATA_DIR": str(tmp_path)}, timeout=30)
+    _one_clear_line(out, "POLICYBOT_TELEGRAM_TOKEN har feil format")
+    assert "abcdefghijklmnopq" not in out.stderr
+
+
+# --- 19: misspelled settings are named, with the closest real one -------------------------------
+
+
+def test_misspelled_settings_are_named_with_the_closest_real_one(tmp_path):
+    (tmp_path / ".env").write_text("POLICYBOT_WEBHOOK_SECERT=abc\n", encoding="utf-8")
+    env = {"POLICYBOT_ADMIN_ID": "42", "POLICYBOT_RETENTON_DAYS": "7", "POLICYBOT_XYZZY": "1", "POLICYBOT_DATA_DIR": str(tmp_path / "data")}
+    out = _run(["corpus", "list"], env, cwd=tmp_path)
+    assert out.returncode == 0
+    warnings = [line.split(": ", 1)[1] for line in out.stderr.splitlines() if "WARNING" in line]
+    assert warnings == [
+        "POLICYBOT_ADMIN_ID is not a setting and is ignored; did you mean POLICYBOT_ADMIN_IDS?",
+        "POLICYBOT_RETENTON_DAYS is not a setting and is ignored; did you mean POLICYBOT_RETENTION_DAYS?",
+        "POLICYBOT_WEBHOOK_SECERT is not a setting and is ignored; did you mean POLICYBOT_WEBHOOK_SECRET?",
+        "POLICYBOT_XYZZY is not a setting and is ignored; see docs/settings.md",
+    ]
+    assert "abc" not in out.stderr  # a value is never echoed: it may be a secret

@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 from pydantic import ValidationError
 
-from ..settings import Settings
+from ..settings import Settings, unknown_variables
 from .common import fail
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Spørsmål og svar om politiske dokumenter, med kilder.")
@@ -43,4 +43,10 @@ def main_options(
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     for noisy in ("faiss.loader", "httpx", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Even at DEBUG, the libraries that see whole updates and requests (question text, raw
+    # Telegram user ids, the token in URLs) stay at INFO: our own DEBUG lines never hold them.
+    for talkative in ("telegram", "httpcore", "hpack", "apscheduler", "aiohttp.access", "asyncio", "aiosqlite", "psycopg"):
+        logging.getLogger(talkative).setLevel(max(logging.INFO, logging.getLogger(talkative).level))
+    for warning in unknown_variables():
+        log.warning(warning)
     ctx.obj = settings

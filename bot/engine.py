@@ -124,7 +124,7 @@ class Engine(VolunteerTools):
     def scope(self, prefs: Prefs) -> str:
         parts = []
         if prefs.doc_id and prefs.doc_id in self._retriever.docs:
-            parts.append(w.only_document(self._retriever.docs[prefs.doc_id].title))
+            parts.append(w.only_document(_short(self._retriever.docs[prefs.doc_id].title, 80)))
         if prefs.commitments_only:
             parts.append(w.ONLY_COMMITMENTS)
         return ", ".join(parts)
@@ -157,7 +157,7 @@ class Engine(VolunteerTools):
         if await self._bookkeep("saving preferences", self.store.set_prefs(user, new), False) is False:
             return Message(text=NOT_SAVED, notice=NOT_SAVED)
         view = self.filter_menu(new)
-        view.notice = w.SEARCHING_NOW + (self.scope(new) or w.ALL_DOCUMENTS)
+        view.notice = _short(w.SEARCHING_NOW + (self.scope(new) or w.ALL_DOCUMENTS), 200)  # Telegram's toast limit
         return view
 
     async def set_document(self, user: str, doc_id: str) -> Message:

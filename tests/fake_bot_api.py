@@ -4,18 +4,34 @@ It speaks the real HTTP protocol python-telegram-bot uses (``POST /bot<token>/<m
 form or JSON parameters, ``{"ok": ..., "result": ...}`` answers), queues updates for
 ``getUpdates`` long polling, records every call the bot makes, and can inject faults:
 429 with ``retry_after``, 5xx answers and slow responses.
+
+It refuses what Telegram refuses, with Telegram's 400 answers: a message text over 4,096
+characters after entity parsing (HTML tags removed, entities decoded, counted in UTF-16
+code units as Telegram does), an empty one, a caption over 1,024, a callback answer (toast)
+over 200, ``callback_data`` over 64 bytes, and inline answers with more than 50 results,
+a result id over 64 bytes, or duplicate ids. A refused call is recorded with status 400.
 """
 from __future__ import annotations
 
 import asyncio
+import html
 import itertools
 import json
 import random
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024
+CALLBACK_TEXT_LIMIT = 200
+CALLBACK_DATA_BYTES = 64
+INLINE_RESULTS_LIMIT = 50
+INLINE_ID_BYTES = 64
+_TAG = re.compile(r"<[^>]*>")
 
 BOT_USER = {
     "id": 4242,
@@ -167,6 +183,12 @@ class FakeBotAPI:
         params = await self._params(request) if request.can_read_body else {}
         call = Call(method, params, time.monotonic())
         status = self._fault_for(method)
+        refused = self.refusal(method, params) if status == 200 else None
+        if refused:
+            call.status = 400
+            self.calls.append(call)
+            self._new_call.set()
+            return web.json_response({"ok": False, "error_code": 400, "description": f"Bad Request: {refused}"}, status=400)
         if method in ("sendMessage", "editMessageText") and self.faults.delay:
             await asyncio.sleep(self.faults.delay)
         call.status = status
@@ -182,6 +204,54 @@ class FakeBotAPI:
         handler = getattr(self, f"_m_{method}", None)
         result = await handler(params) if handler else True
         return web.json_response({"ok": True, "result": result})
+
+    # --- Telegram's limits ---------------------------------------------------------------------
+
+    @staticmethod
+    def visible_length(text: str, parse_mode: str | None) -> int:
+        """Length as Telegram counts it: after entity parsing, in UTF-16 code units."""
+        if (parse_mode or "").upper() == "HTML":
+            text = html.unescape(_TAG.sub("", text))
+        return len(text.encode("utf-16-le")) // 2
+
+    def refusal(self, method: str, p: dict) -> str | None:
+        """Telegram's error description for a call it would refuse, or None."""
+        if method in ("sendMessage", "editMessageText"):
+            n = self.visible_length(str(p.get("text", "")), p.get("parse_mode"))
+            if n == 0 or not str(p.get("text", "")).strip():
+                return "message text is empty"
+            if n > MESSAGE_LIMIT:
+                return "message is too long"
+        if "caption" in p and self.visible_length(str(p["caption"]), p.get("parse_mode")) > CAPTION_LIMIT:
+            return "message caption is too long"
+        if method == "answerCallbackQuery" and len(str(p.get("text") or "")) > CALLBACK_TEXT_LIMIT:
+            return "MESSAGE_TOO_LONG"
+        markup = p.get("reply_markup")
+        if isinstance(markup, dict) and self._bad_buttons(markup):
+            return "BUTTON_DATA_INVALID"
+        if method == "answerInlineQuery":
+            results = p.get("results") or []
+            if len(results) > INLINE_RESULTS_LIMIT:
+                return "RESULTS_TOO_MUCH"
+            ids = [str(r.get("id", "")) for r in results]
+            if any(not i or len(i.encode()) > INLINE_ID_BYTES for i in ids) or len(set(ids)) != len(ids):
+                return "RESULT_ID_INVALID" if len(set(ids)) == len(ids) else "RESULT_ID_DUPLICATE"
+            for r in results:
+                content = r.get("input_message_content") or {}
+                if "message_text" in content and self.visible_length(str(content["message_text"]), content.get("parse_mode")) > MESSAGE_LIMIT:
+                    return "MESSAGE_TOO_LONG"
+                if isinstance(r.get("reply_markup"), dict) and self._bad_buttons(r["reply_markup"]):
+                    return "BUTTON_DATA_INVALID"
+        return None
+
+    @staticmethod
+    def _bad_buttons(markup: dict) -> bool:
+        for row in markup.get("inline_keyboard") or []:
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and not (1 <= len(str(data).encode()) <= CALLBACK_DATA_BYTES):
+                    return True
+        return False
 
     def _fault_for(self, method: str) -> int:
         script = self.faults.script.get(method)

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from ..settings import Settings, unknown_variables
 from .common import fail
 
+log = logging.getLogger("policybot")
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Spørsmål og svar om politiske dokumenter, med kilder.")
 index_app = typer.Typer(no_args_is_help=True, help="Bygg, sjekk og inspiser søkeindeksen.")
 corpus_app = typer.Typer(no_args_is_help=True, help="Dokumentene i korpuset.")

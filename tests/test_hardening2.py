@@ -329,3 +329,24 @@ def test_misspelled_settings_are_named_with_the_closest_real_one(tmp_path):
         "POLICYBOT_XYZZY is not a setting and is ignored; see docs/settings.md",
     ]
     assert "abc" not in out.stderr  # a value is never echoed: it may be a secret
+
+
+# --- 14: votes on answers past their TTL ------------------------------------------------------
+
+
+async def test_a_vote_on_an_answer_past_its_ttl_is_refused_like_vis_flere(services):
+    import time
+
+    from bot import buttons as b
+    from bot.state import AnswerRecord, Prefs
+
+    user = services.engine.user(7)
+    old = AnswerRecord("Vil Ap fjerne kontantstøtten?", Prefs(), services.retriever.build, user, created=time.time() - services.store.answer_ttl - 60)
+    await services.store.save_answer("oldtok", old)
+    more = await services.engine.press(b.More("oldtok", 1).pack(), user)
+    vote = await services.engine.press(b.Vote("oldtok", False).pack(), user)
+    assert more.expired and vote.expired
+    assert (await services.store.summary()).down == 0
+    fresh = await services.engine.ask("Vil Ap fjerne kontantstøtten?", user=user)
+    vote = await services.engine.press(b.Vote(fresh.token, False).pack(), user)
+    assert not getattr(vote, "expired", False) and (await services.store.summary()).down == 1

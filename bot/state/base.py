@@ -106,7 +106,7 @@ class StateStore(ABC):
     @abstractmethod
     async def vote(self, token: str, user_hash: str, up: bool) -> bool:
         """One vote per user and answer (a new one replaces the old); False for an
-        unknown answer."""
+        unknown answer or one older than the TTL."""
 
     # the index every replica should serve
     @abstractmethod

@@ -85,7 +85,8 @@ class SqlStore(StateStore):
     # --- votes -----------------------------------------------------------------------------------
 
     async def vote(self, token: str, user_hash: str, up: bool) -> bool:
-        if not await self._fetch("SELECT 1 FROM answers WHERE token = ?", (token,)):
+        # past the TTL a vote is refused like "Vis flere" is: the answer has expired
+        if not await self._fetch("SELECT 1 FROM answers WHERE token = ? AND created >= ?", (token, time.time() - self.answer_ttl)):
             return False
         await self._change(
             "INSERT INTO votes (token, user_hash, ts, vote) VALUES (?, ?, ?, ?) "

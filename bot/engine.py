@@ -39,6 +39,7 @@ from .volunteers import short as _short
 log = logging.getLogger("policybot.engine")
 
 PAGES = 5  # how many pages of results "Vis flere" reaches
+ADMIT, TELL, SILENT = "admit", "tell", "silent"  # Engine.admit()
 STORE_LOG_EVERY = 60.0  # seconds between log lines about the same failing bookkeeping write
 NOT_SAVED = "Jeg fikk ikke lagret dette akkurat nå. Prøv igjen om litt."
 
@@ -110,7 +111,18 @@ class Engine(VolunteerTools):
 
     async def allow(self, user: str) -> bool:
         """The per-user rate limit, counted in the store (shared by replicas)."""
-        return await self._bookkeep("counting a request", self.store.count_request(user), 0) <= self.rate_limit_per_minute
+        return await self.admit(user) == ADMIT
+
+    async def admit(self, user: str) -> str:
+        """Count one update that causes a search (a question, /sjekk, /sammenlign, an
+        inline query, "Vis flere") against the user's per-minute limit. ``ADMIT``: go on;
+        ``TELL``: the first update over the limit in this window, answer it with
+        :meth:`rate_limited`; ``SILENT``: over the limit and already told, send nothing
+        (a refusal costs the same share of the bot's ~30 messages/s as an answer)."""
+        n = await self._bookkeep("counting a request", self.store.count_request(user), 0)
+        if n <= self.rate_limit_per_minute:
+            return ADMIT
+        return TELL if n == self.rate_limit_per_minute + 1 else SILENT
 
     # --- documents and filters -------------------------------------------------------------------
 

@@ -63,6 +63,14 @@ class Faults:
     delay: float = 0.0  # seconds added to every sendMessage/editMessageText
     retry_after: int = 1
     seed: int = 7
+    # descriptions of scripted 4xx answers, as Telegram words them
+    descriptions: dict[int, str] = field(
+        default_factory=lambda: {
+            400: "Bad Request: chat not found",
+            403: "Forbidden: bot was blocked by the user",
+            404: "Not Found",
+        }
+    )
 
 
 class FakeBotAPI:
@@ -78,6 +86,7 @@ class FakeBotAPI:
         self._new_call = asyncio.Event()
         self.confirmed_offset = 0
         self.sent_per_chat: dict[int, int] = {}
+        self.webhook_url = ""  # what setWebhook registered and deleteWebhook cleared
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -201,6 +210,9 @@ class FakeBotAPI:
             )
         if status >= 500:
             return web.json_response({"ok": False, "error_code": status, "description": "Internal Server Error"}, status=status)
+        if status >= 400:
+            description = self.faults.descriptions.get(status, "Bad Request")
+            return web.json_response({"ok": False, "error_code": status, "description": description}, status=status)
         handler = getattr(self, f"_m_{method}", None)
         result = await handler(params) if handler else True
         return web.json_response({"ok": True, "result": result})
@@ -304,3 +316,11 @@ class FakeBotAPI:
 
     async def _m_editMessageText(self, p: dict) -> dict:
         return self._message(p)
+
+    async def _m_setWebhook(self, p: dict) -> bool:
+        self.webhook_url = str(p.get("url", ""))
+        return True
+
+    async def _m_deleteWebhook(self, p: dict) -> bool:
+        self.webhook_url = ""
+        return True

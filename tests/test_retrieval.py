@@ -147,8 +147,17 @@ def test_search_batch_mode_reads_stdin(built_index):
     assert all(r["kind"] == "commitment" for r in rows[1]["results"])
 
 
-def test_cli_names_the_fix_for_a_missing_index(tmp_path):
-    out = _run(["search", "kontantstøtte"], tmp_path / "none")
+def test_cli_names_the_fix_for_a_damaged_index(tmp_path, built_index):
+    # a missing index is assembled first, like chat does (tests/test_hardening2.py); a
+    # damaged one is refused with the command that repairs it
+    import shutil
+
+    from index.store import current_build
+
+    d = tmp_path / "copy"
+    shutil.copytree(built_index[0], d, ignore=shutil.ignore_patterns("embed-cache.sqlite"))
+    (current_build(d) / "vectors.faiss").write_bytes(b"not a faiss index")
+    out = _run(["search", "kontantstøtte"], d)
     assert out.returncode == 1
     assert "policybot index build" in out.stderr and "Traceback" not in out.stderr
 

@@ -343,10 +343,10 @@ async def test_a_vote_on_an_answer_past_its_ttl_is_refused_like_vis_flere(servic
     user = services.engine.user(7)
     old = AnswerRecord("Vil Ap fjerne kontantstøtten?", Prefs(), services.retriever.build, user, created=time.time() - services.store.answer_ttl - 60)
     await services.store.save_answer("oldtok", old)
-    more = await services.engine.press(b.More("oldtok", 1).pack(), user)
-    vote = await services.engine.press(b.Vote("oldtok", False).pack(), user)
+    more = await services.engine.press(b.More("oldtok", 1), user)
+    vote = await services.engine.press(b.Vote("oldtok", False), user)
     assert more.expired and vote.expired
     assert (await services.store.summary()).down == 0
     fresh = await services.engine.ask("Vil Ap fjerne kontantstøtten?", user=user)
-    vote = await services.engine.press(b.Vote(fresh.token, False).pack(), user)
+    vote = await services.engine.press(b.Vote(fresh.token, False), user)
     assert not getattr(vote, "expired", False) and (await services.store.summary()).down == 1

@@ -12,7 +12,15 @@ webhook updates get 503, each channel finishes what it has in hand (polling ackn
 what it fetched), the listener closes, and the services close.
 
 A channel here is anything with ``start()``, ``stop()``, ``routes(draining)`` and
-``pending()``, and optionally ``middlewares()`` (the web page's security guard).
+``pending()``, and optionally ``middlewares()`` (the web page's security guard). One
+that can fail while running (Telegram revoking the token) also has ``failed`` (an
+``asyncio.Event``) and ``problem()``: /health then says 503 with the reason, and the
+server drains and raises :class:`ChannelFailed`, so the process exits non-zero instead
+of serving nothing with a healthy /health.
+
+Start-up failures end the process: the listener is bound before any channel starts, so
+a busy port or a bad address fails before Telegram is told about a webhook, and nothing
+is left pointing at a replica that never came up.
 """
 from __future__ import annotations
 
@@ -41,6 +49,18 @@ class Channel(Protocol):
     def pending(self) -> int: ...
 
 
+class ChannelFailed(Exception):
+    """A channel stopped working while the server ran; ``reason`` is its ``problem()``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _problems(channels: Sequence[Channel]) -> list[str]:
+    return [p for c in channels if (p := getattr(c, "problem", lambda: "")())]
+
+
 def health_payload(services: Services, channels: Sequence[Channel] = ()) -> dict:
     r = services.retriever
     return {
@@ -53,6 +73,9 @@ def health_payload(services: Services, channels: Sequence[Channel] = ()) -> dict
 
 def make_app(services: Services, channels: Sequence[Channel], draining: asyncio.Event) -> web.Application:
     async def health(request: web.Request) -> web.Response:
+        problems = _problems(channels)
+        if problems:
+            return web.json_response({"status": "failed", "problems": problems}, status=503)
         if draining.is_set():
             return web.json_response({"status": "stopping"}, status=503)
         return web.json_response(health_payload(services, channels))
@@ -108,22 +131,33 @@ async def serve(
     runner: web.AppRunner | None = None
     await services.open()
     follower = asyncio.create_task(follow_builds(services, stop_follow))
+    watchers: list[asyncio.Task] = []
     try:
         if signals:
             _on_signals(stop)
-        for channel in channels:
-            await channel.start()
-            started.append(channel)
-        if port:
+        if port:  # before any channel starts: a busy port must not leave a webhook registered
             runner = web.AppRunner(make_app(services, channels, draining), access_log=None)
             await runner.setup()
             await web.TCPSite(runner, host, port).start()
-            if on_listening is not None:  # it says where, in its own words
-                on_listening(f"http://{host}:{port}")
-            else:
+            if on_listening is None:
                 log.info("listening on %s:%s", host, port)
+        for channel in channels:
+            try:
+                await channel.start()
+            except BaseException:
+                await channel.stop()  # a half-started channel must not keep the process alive
+                raise
+            started.append(channel)
+        if port and on_listening is not None:  # it says where, in its own words
+            on_listening(f"http://{host}:{port}")
+        for channel in channels:
+            failed = getattr(channel, "failed", None)
+            if failed is not None:
+                watchers.append(asyncio.create_task(_stop_when(failed, stop)))
         await stop.wait()
     finally:
+        for w in watchers:
+            w.cancel()
         draining.set()
         for channel in reversed(started):
             await channel.stop()
@@ -133,6 +167,14 @@ async def serve(
         await follower
         await services.close()
         log.log(logging.INFO if signals else logging.DEBUG, "stopped")
+    problems = _problems(channels)
+    if problems:
+        raise ChannelFailed(problems[0])
+
+
+async def _stop_when(event: asyncio.Event, stop: asyncio.Event) -> None:
+    await event.wait()
+    stop.set()
 
 
 def run(

@@ -155,10 +155,10 @@ class FakeBotAPI:
     def calls_of(self, method: str, ok_only: bool = True) -> list[Call]:
         return [c for c in self.calls if c.method == method and (c.status == 200 or not ok_only)]
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 30.0, where=None) -> list[Call]:
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 30.0, where=None, ok_only: bool = True) -> list[Call]:
         deadline = time.monotonic() + timeout
         while True:
-            found = [c for c in self.calls_of(method) if where is None or where(c)]
+            found = [c for c in self.calls_of(method, ok_only) if where is None or where(c)]
             if len(found) >= count:
                 return found
             left = deadline - time.monotonic()

@@ -151,7 +151,7 @@ async def test_a_flood_of_compare_check_inline_and_more_is_limited_like_question
     h = await start_bot(tmp_path, retriever, rate_limit_per_minute=3)
     api = h.api
     try:
-        first = await h.ask("Vil Ap fjerne kontantstøtten?", user_id=801, chat_id=801)  # 1 of 3
+        first = await h.ask("Hva vil dere gjøre for politiet?", user_id=801, chat_id=801)  # 1 of 3
         more = _button(first, "Vis flere")
         for i in range(4):
             api.push_text(f"/sammenlign politikontakt {i}", user_id=801, chat_id=801)
@@ -180,12 +180,16 @@ async def test_a_flood_of_compare_check_inline_and_more_is_limited_like_question
 
 async def test_a_permanent_400_is_sent_once_and_a_blocked_user_gets_no_error_reply(tmp_path, retriever, caplog):
     caplog.set_level("INFO")
-    h = await start_bot(tmp_path, retriever, faults=Faults(script={"sendMessage": [400, 403]}))
+    h = await start_bot(tmp_path, retriever, faults=Faults(script={"sendMessage": [403]}))
     api = h.api
     try:
+        api.push_text("Hva vil Ap med skatt?", chat_id=702, user_id=702)  # 403: the user blocked the bot
+        await api.wait_for("sendMessage", where=lambda c: c.status == 403, ok_only=False)
+        await asyncio.sleep(2.0)
+        api.faults.script["sendMessage"] = [400]
         api.push_text("Vil Ap fjerne kontantstøtten?", chat_id=701, user_id=701)  # 400: chat not found
-        api.push_text("Hva vil Ap med skatt?", chat_id=702, user_id=702)  # 403: blocked
-        await asyncio.sleep(4.0)
+        await api.wait_for("sendMessage", where=lambda c: c.status == 400, ok_only=False)
+        await asyncio.sleep(2.0)
         ok = await h.ask("Hvor mange nye politistillinger kommer?", chat_id=703, user_id=703)
         assert "Beklager" not in ok["text"]
     finally:

@@ -3,11 +3,18 @@
 Reads one question per line (also from a pipe, so it can be scripted) and prints the
 answers as plain text with their citations. The commands are the terminal's rows of the
 command table (:mod:`bot.commands`); this module has one handler per name.
+
+Input is read by a daemon thread, so Ctrl-C ends the chat at once (it used to wait for
+the next Enter while the default executor's thread sat in ``readline``). Bytes that are
+not UTF-8 are replaced, not fatal, and control characters (escape sequences) are removed
+from every line before anything can echo them back to the terminal.
 """
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
@@ -17,6 +24,7 @@ from ..services import Services
 from ..views import AnswerPage, SectionView
 
 TERMINAL_USER = "terminal"
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # keeps tab; newlines are stripped anyway
 ASK_FIRST = "Still et spørsmål først."
 CONTEXT_USAGE = "Skriv /sammenheng og nummeret på et treff som vises, for eksempel /sammenheng 1."
 
@@ -118,14 +126,15 @@ async def chat(services: Services, stdin: TextIO | None = None, stdout: TextIO |
 
     if interactive:
         say(render(services.engine.welcome(telegram=False)) + "\n\n" + terminal_help())
+    lines = _reader(stdin)
     while True:
         if interactive:
             stdout.write("> ")
             stdout.flush()
-        line = await asyncio.to_thread(stdin.readline)
-        if not line:
+        line = await lines.get()
+        if line is None:
             break
-        line = line.strip()
+        line = _CONTROL.sub("", line).strip()
         if not line:
             continue
         reply = await conversation.line(line)
@@ -140,6 +149,33 @@ def _is_topic_menu(view) -> bool:
     from ..views import Message
 
     return isinstance(view, Message) and any(isinstance(x.data, Topic) for row in view.buttons for x in row)
+
+
+def _reader(stdin: TextIO) -> "asyncio.Queue[str | None]":
+    """Lines from ``stdin`` (None at the end), read by a daemon thread: a process ending on
+    Ctrl-C never waits for it. Bytes that are not UTF-8 become U+FFFD."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+    binary = getattr(stdin, "buffer", None)
+
+    def read() -> None:
+        try:
+            while True:
+                raw = binary.readline() if binary is not None else stdin.readline()
+                if not raw:
+                    break
+                line = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+        except (OSError, ValueError, UnicodeDecodeError):
+            pass  # a closed or unreadable stdin ends the chat like end of input
+        finally:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, None)
+            except RuntimeError:  # the loop is gone: the chat has already ended
+                pass
+
+    threading.Thread(target=read, daemon=True, name="terminal-input").start()
+    return queue
 
 
 def _browse(engine, args: list[str]) -> str:
@@ -171,7 +207,7 @@ def run_terminal_chat(services: Services, stdin: TextIO | None = None, stdout: T
         finally:
             await services.close()
 
-    asyncio.run(main())
+    _run_quietly(main)
 
 
 def run_terminal_chat_with_server(services: Services, server, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
@@ -195,4 +231,11 @@ def run_terminal_chat_with_server(services: Services, server, stdin: TextIO | No
             stop.set()
             await task
 
-    asyncio.run(main())
+    _run_quietly(main)
+
+
+def _run_quietly(main) -> None:
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:  # Ctrl-C: end the chat quietly, like /avslutt
+        sys.stdout.write("\n")

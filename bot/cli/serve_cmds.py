@@ -51,7 +51,8 @@ def run_cmd(
         log.warning(status())
     services = services_of(s)
     from ..channels.telegram import TelegramChannel
-    from ..server import run
+    from ..channels.telegram.application import WebhookRefused
+    from ..server import ChannelFailed, run
 
     channels: list = [TelegramChannel(services, webhook=webhook)]
     # webhook mode listens for updates (and /health) on POLICYBOT_WEBHOOK_PORT; polling
@@ -64,14 +65,21 @@ def run_cmd(
         channels.append(WebChannel(services))
         if not webhook:
             host, port = s.web_host, s.web_port
+    rejected = "Telegram avviste tokenet i POLICYBOT_TELEGRAM_TOKEN (ugyldig eller trukket tilbake): hent et nytt hos @BotFather"
     try:
         guard(lambda: run(services, channels, host=host, port=port, on_listening=_announce if s.web_with_telegram else None))
     except InvalidToken:
-        fail("Telegram avviste tokenet i POLICYBOT_TELEGRAM_TOKEN (ugyldig eller trukket tilbake): hent et nytt hos @BotFather", 2)
+        fail(rejected, 2)
+    except ChannelFailed as e:
+        fail(rejected if e.reason == "token_rejected" else f"boten stoppet: {e.reason}", 2)
+    except WebhookRefused as e:
+        fail(str(e), 2)
     except NetworkError as e:
         fail(f"får ikke kontakt med Telegram på {_host(s.telegram_api_url)} ({type(e).__name__}); sjekk nettverket og POLICYBOT_TELEGRAM_API_URL")
     except TelegramError as e:
         fail(f"Telegram svarte med en feil ved oppstart: {type(e).__name__}")
+    except OSError as e:  # the listener: a busy port, an address this host does not have
+        fail(f"kan ikke lytte på {s.webhook_listen}:{port}: {e.strerror or e}")
 
 
 def _host(url: str) -> str:

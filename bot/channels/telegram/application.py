@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 from telegram import BotCommand, Update
-from telegram.error import InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -41,21 +41,36 @@ log = logging.getLogger("policybot.telegram")
 _IDEMPOTENT = {"editMessageText", "answerCallbackQuery", "answerInlineQuery", "setMyCommands", "getMe", "deleteWebhook", "setWebhook"}
 
 
+class WebhookRefused(Exception):
+    """Telegram refused ``setWebhook`` (the URL, its certificate or port): one line, in
+    Norwegian, for the CLI."""
+
+
 class RetryingRateLimiter(AIORateLimiter):
     """Telegram's flood limits and RetryAfter retries (AIORateLimiter), plus retries of
     transient failures: connection errors and 5xx answers (the server did not act on the
-    request) always, timeouts only for calls that are safe to repeat."""
+    request) always, timeouts only for calls that are safe to repeat. A 4xx answer is
+    permanent and never retried (python-telegram-bot's BadRequest is a NetworkError, so
+    a refused send used to be tried up to eight times). Every call passes here, so a
+    token Telegram stops accepting while the bot runs is noticed here too."""
 
     def __init__(self, network_retries: int = 3, backoff: float = 0.5, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._network_retries = network_retries
         self._backoff = backoff
+        self.on_invalid_token: Any = None  # called once per rejected call
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
         for attempt in range(self._network_retries + 1):
             try:
                 return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
             except RetryAfter:
+                raise
+            except InvalidToken:
+                if self.on_invalid_token is not None:
+                    self.on_invalid_token()
+                raise
+            except BadRequest:
                 raise
             except TimedOut:
                 if endpoint not in _IDEMPOTENT or attempt == self._network_retries:
@@ -77,6 +92,7 @@ class RedactToken(logging.Filter):
     def __init__(self, token: str) -> None:
         super().__init__()
         self._token = token
+        self.on_invalid_token: Any = None  # the channel's hook: a 401 seen while running
 
     def _redact(self, text: str) -> str:
         return text.replace(self._token, "<TOKEN>") if self._token else text
@@ -84,6 +100,10 @@ class RedactToken(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
         if isinstance(exc, InvalidToken):
+            # python-telegram-bot's polling loop stops on a 401 and only logs it: tell the
+            # channel (which says so in one line and stops), drop the traceback
+            if self.on_invalid_token is not None:
+                self.on_invalid_token()
             return False
         if isinstance(exc, NetworkError):
             record.msg, record.args = f"{record.getMessage()}: {type(exc).__name__}: {exc}", ()
@@ -96,7 +116,7 @@ class RedactToken(logging.Filter):
         return True
 
 
-def install_redaction(token: str) -> None:
+def install_redaction(token: str) -> RedactToken:
     f = RedactToken(token)
     root = logging.getLogger()
     for h in root.handlers:
@@ -105,13 +125,14 @@ def install_redaction(token: str) -> None:
     for name in ("httpx", "telegram", "telegram.ext", "telegram.ext.Application", "telegram.ext.Updater"):
         logging.getLogger(name).addFilter(f)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    return f
 
 
 def build_application(services: Services, *, updater: bool = True) -> Application:
     """The configured ``Application`` (not started). Tests drive it against a stand-in."""
     settings = services.settings
     token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
-    install_redaction(token)
+    redaction = install_redaction(token)
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -131,10 +152,14 @@ def build_application(services: Services, *, updater: bool = True) -> Applicatio
     app = builder.build()
     bot = TelegramBot(services)
     app.bot_data["policybot"] = bot
+    app.bot_data["redaction"] = redaction
     only_new = filters.UpdateType.MESSAGE  # edits are not new questions
     handlers = bot.command_handlers()
+    # in a group, a command counts only when it names this bot (/hjelp@policybot): a bare
+    # /hjelp is most likely for another bot there (CommandHandler checks the name itself)
+    addressed = filters.ChatType.PRIVATE | filters.Regex(r"^/[A-Za-z0-9_]+@")
     for command in commands.for_channel(commands.TELEGRAM):
-        app.add_handler(CommandHandler(list(command.names()), handlers[command.name], filters=only_new))
+        app.add_handler(CommandHandler(list(command.names()), handlers[command.name], filters=only_new & addressed))
     app.add_handler(MessageHandler(only_new & filters.COMMAND, bot.unknown_command))
     app.add_handler(MessageHandler(only_new & filters.TEXT & ~filters.COMMAND, bot.question))
     app.add_handler(MessageHandler(only_new & filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL, bot.not_text))
@@ -153,6 +178,33 @@ class TelegramChannel:
         self.webhook = webhook
         self.register_webhook = register_webhook
         self.application = build_application(services, updater=not webhook)
+        self.failure = ""  # why the channel cannot go on (the server stops and exits non-zero)
+        self.failed = asyncio.Event()
+        self._started = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        limiter = self.application.bot.rate_limiter
+        if isinstance(limiter, RetryingRateLimiter):
+            limiter.on_invalid_token = self._token_rejected  # sends (getUpdates bypasses it)
+        self.application.bot_data["redaction"].on_invalid_token = self._token_rejected  # polling
+
+    def _token_rejected(self) -> None:
+        """Telegram answered 401 while the bot was running: the token was revoked or
+        replaced at @BotFather. Said once in the log and on /health, then the server stops
+        (no update can be fetched or answered with this token)."""
+        if not self._started or self._loop is None:
+            return  # at start the CLI says it in one line
+        self._loop.call_soon_threadsafe(self._fail, "token_rejected")
+
+    def _fail(self, reason: str) -> None:
+        if self.failed.is_set():
+            return
+        self.failure = reason
+        log.error("Telegram rejected the bot token (revoked or replaced at @BotFather): stopping; set a new POLICYBOT_TELEGRAM_TOKEN")
+        self.failed.set()
+
+    def problem(self) -> str:
+        """Why /health should not say ok, or ""."""
+        return self.failure
 
     async def start(self, **polling: Any) -> None:
         app = self.application
@@ -160,14 +212,19 @@ class TelegramChannel:
         await app.initialize()
         await app.bot.set_my_commands([BotCommand(c, d) for c, d in commands.menu()])
         await app.start()
+        self._loop = asyncio.get_running_loop()
+        self._started = True
         if self.webhook:
             if self.register_webhook:
                 url = settings.webhook_url.rstrip("/") + "/" + settings.webhook_path.strip("/")
-                await app.bot.set_webhook(
-                    url=url,
-                    secret_token=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
-                    allowed_updates=Update.ALL_TYPES,
-                )
+                try:
+                    await app.bot.set_webhook(
+                        url=url,
+                        secret_token=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+                        allowed_updates=Update.ALL_TYPES,
+                    )
+                except BadRequest as e:
+                    raise WebhookRefused(f"Telegram avviste webhook-adressen {url} ({e.message}); sjekk POLICYBOT_WEBHOOK_URL") from None
         else:
             log.info("starting long polling")
             await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False, **polling)
@@ -185,8 +242,14 @@ class TelegramChannel:
         shut down."""
         app = self.application
         log.info("stopping: answering the %d updates in hand", self.pending())
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
+        try:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+        except TelegramError as e:  # e.g. the token was revoked: nothing can be acknowledged
+            log.warning("could not stop polling cleanly: %s", type(e).__name__)
         if app.running:
             await app.stop()  # processes the queue and waits for running handlers
-        await app.shutdown()
+        try:
+            await app.shutdown()
+        except (TelegramError, RuntimeError) as e:
+            log.warning("could not shut down cleanly: %s", type(e).__name__)

@@ -7,23 +7,34 @@ Commands come from the one command table (:mod:`bot.commands`); buttons are pars
 new message, or only the toast).
 
 Edited messages are ignored (an edit is not a new question), and so is a bare
-``/command`` in a group that names no bot (it is most likely another bot's).
+``/command`` in a group that names no bot (it is most likely another bot's), and a
+mention of another bot whose name merely starts with ours (``@policy_botx``).
+
+Every update that causes a search (a question, /sjekk, /sammenlign, an inline query,
+"Vis flere") counts against the user's rate limit; the first one over the limit in a
+window is told so (a message, a toast or an inline button), the rest get nothing, since
+a refusal costs the same share of the bot's ~30 messages/s as an answer.
+
+A user who blocked the bot (403) is logged as one INFO line and sent nothing more; a
+request Telegram refuses (400) is logged as one line, without a traceback.
 """
 from __future__ import annotations
 
 import logging
+import re
 
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
+    InlineQueryResultsButton,
     InputTextMessageContent,
     LinkPreviewOptions,
     Message,
     Update,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
 from ... import buttons as b
@@ -31,6 +42,7 @@ from ... import commands
 from ...render_html import citation as citation_html
 from ...render_html import quote as quote_html
 from ...render_html import render
+from ...engine import ADMIT, TELL
 from ...services import Services
 from ...views import View
 
@@ -83,6 +95,26 @@ class TelegramBot:
     async def _send(message: Message, view: View, quote: bool = False) -> None:
         await message.reply_html(render(view), reply_markup=keyboard(view), link_preview_options=NO_PREVIEW, do_quote=quote)
 
+    async def _over_limit(self, update: Update) -> bool:
+        """Count an update that causes a search; True when it must not be answered. The
+        first update over the limit in a window is told so, the others get nothing."""
+        user = self._user(update)
+        if not user:
+            return False
+        verdict = await self.engine.admit(user)
+        if verdict == ADMIT:
+            return False
+        if verdict == TELL:
+            text = self.engine.rate_limited().text
+            if update.callback_query:
+                await update.callback_query.answer(text[:200])
+            elif update.inline_query:
+                button = InlineQueryResultsButton(text=text[:64], start_parameter="vent")
+                await update.inline_query.answer([], cache_time=0, is_personal=True, button=button)
+            elif update.effective_message:
+                await self._send(update.effective_message, self.engine.rate_limited())
+        return True
+
     # --- commands: one handler per name in bot.commands -----------------------------------
 
     def command_handlers(self) -> dict[str, object]:
@@ -119,11 +151,15 @@ class TelegramBot:
         await self._send(update.effective_message, await self.engine.reset(self._user(update)))
 
     async def check(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if await self._over_limit(update):
+            return
         source = "group" if update.effective_chat and update.effective_chat.type != ChatType.PRIVATE else "private"
         view = await self.engine.check(" ".join(context.args or []), self._user(update), source)
         await self._send(update.effective_message, view)
 
     async def compare(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if await self._over_limit(update):
+            return
         view = await self.engine.compare(" ".join(context.args or []), self._user(update))
         await self._send(update.effective_message, view)
 
@@ -164,10 +200,10 @@ class TelegramBot:
         text = message.text or ""
         if message.chat.type == ChatType.PRIVATE:
             return True, text
-        mention = f"@{bot_username}".lower() if bot_username else None
-        if mention and mention in text.lower():
-            i = text.lower().index(mention)
-            return True, (text[:i] + text[i + len(mention) :]).strip()
+        # the whole name: "@policy_botx" is another bot, not a mention of @policy_bot
+        found = re.search(rf"@{re.escape(bot_username)}(?![A-Za-z0-9_])", text, re.IGNORECASE) if bot_username else None
+        if found:
+            return True, (text[: found.start()] + text[found.end() :]).strip()
         replied = message.reply_to_message
         if replied and replied.from_user and replied.from_user.id == bot_id:
             return True, text
@@ -178,12 +214,10 @@ class TelegramBot:
         addressed, text = self._addressed(message, context.bot.username, context.bot.id)
         if not addressed:
             return
-        user = self._user(update)
-        if user and not await self.engine.allow(user):
-            await self._send(message, self.engine.rate_limited())
+        if await self._over_limit(update):
             return
         source = "group" if message.chat.type != ChatType.PRIVATE else "private"
-        view = await self.engine.ask(text, user, source)
+        view = await self.engine.ask(text, self._user(update), source)
         await self._send(message, view, quote=source == "group")
 
     async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -194,6 +228,8 @@ class TelegramBot:
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         data = b.unpack(query.data)  # None: data we did not make, or from an older version
+        if isinstance(data, b.More) and await self._over_limit(update):  # "Vis flere" searches again
+            return
         view = await self.engine.press(data, self._user(update))
         expired = getattr(view, "expired", False)
         await query.answer(view.notice or None)
@@ -214,6 +250,8 @@ class TelegramBot:
     async def inline(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.inline_query
         text = query.query.strip()
+        if len(text) >= 3 and await self._over_limit(update):  # shorter ones are not searched
+            return
         if text.lower().startswith("sjekk "):
             items = await self.engine.inline_check(text[6:])
         else:
@@ -237,7 +275,14 @@ class TelegramBot:
 
     async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         uid = update.update_id if isinstance(update, Update) else None
-        log.error("update %s failed: %r", uid, context.error, exc_info=context.error)
+        if isinstance(context.error, Forbidden):
+            # the user blocked the bot, or it may not post in that chat: nothing to tell them
+            log.info("update %s: Telegram refused to deliver (%s); nothing more is sent", uid, context.error)
+            return
+        if isinstance(context.error, BadRequest):
+            log.error("update %s: Telegram refused a request: %s", uid, context.error)
+        else:
+            log.error("update %s failed: %r", uid, context.error, exc_info=context.error)
         if isinstance(update, Update):
             try:
                 if update.callback_query:

@@ -4,6 +4,7 @@ are in tests/test_index_faults.py, Telegram's limits in tests/test_telegram_limi
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -160,6 +161,9 @@ def test_search_on_a_fresh_data_dir_assembles_the_index_and_names_cli_commands(t
     assert out.returncode == 0, out.stderr
     assert "Fant ingen indeks: bygger den først" in out.stderr
     assert "kontantstøtte" in out.stdout.lower()
+    fresh = _run(["search", "kontantstøtten", "--json"], {"POLICYBOT_DATA_DIR": str(tmp_path / "data2")})
+    assert fresh.returncode == 0 and "bygger den først" in fresh.stderr
+    assert "query" in json.loads(fresh.stdout)  # the build's report went to stderr: stdout is the JSON alone
     out = _run(["search", "Hvor mange mål scoret Haaland i fjor?"], env)
     assert out.returncode == 0 and "Jeg fant ikke noe om dette" in out.stdout
     assert "/dokumenter" not in out.stdout and "policybot corpus list" in out.stdout

@@ -86,16 +86,18 @@ def ensure_index(s: Settings) -> None:
 
     if current_build(s.resolved_index_dir) is None:
         typer.echo("Fant ingen indeks: bygger den først …", err=True)
-        build(s, force=False)
+        build(s, force=False, report_to_stderr=True)
     elif (version := published_format(s.resolved_index_dir)) != FORMAT_VERSION:
         if version is None:
             typer.echo("Indeksens manifest kan ikke leses: bygger indeksen på nytt …", err=True)
         else:
             typer.echo("Indeksen er bygd av en eldre versjon av boten: bygger den på nytt …", err=True)
-        build(s, force=False)
+        build(s, force=False, report_to_stderr=True)
 
 
-def build(s: Settings, force: bool) -> None:
+def build(s: Settings, force: bool, report_to_stderr: bool = False) -> None:
+    """Build the index and print the report (on stderr when another command's output,
+    such as `search --json`, owns stdout)."""
     import signal
 
     from tqdm import tqdm
@@ -139,17 +141,18 @@ def build(s: Settings, force: bool) -> None:
     for note in report.notes:
         typer.echo(f"Merk: {note}", err=True)
     if report.noop:
-        typer.echo(f"Indeksen er allerede oppdatert ({report.chunks} passasjer, bygg {report.build}). Ingenting å gjøre.")
+        typer.echo(f"Indeksen er allerede oppdatert ({report.chunks} passasjer, bygg {report.build}). Ingenting å gjøre.", err=report_to_stderr)
         return
     if report.reason:
-        typer.echo(report.reason)
+        typer.echo(report.reason, err=report_to_stderr)
     typer.echo(
         f"Ferdig på {report.seconds:.1f} s: bygg {report.build}\n"
         f"  dokumenter: {len(report.added)} nye, {len(report.changed)} endret, {len(report.removed)} fjernet, "
         f"{len(report.unchanged)} uendret\n"
         f"  passasjer: {report.chunks} i alt; embeddinger: {report.embedded} nye, {report.reused} gjenbrukt "
-        f"({report.shipped} fra de medfølgende vektorene; to per passasje: med og uten overskrift)"
+        f"({report.shipped} fra de medfølgende vektorene; to per passasje: med og uten overskrift)",
+        err=report_to_stderr,
     )
     for label, ids in (("nye", report.added), ("endret", report.changed), ("fjernet", report.removed)):
         if ids and len(ids) < len(corpus.documents) + len(report.removed):
-            typer.echo(f"  {label}: {', '.join(ids)}")
+            typer.echo(f"  {label}: {', '.join(ids)}", err=report_to_stderr)

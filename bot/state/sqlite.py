@@ -19,7 +19,7 @@ import aiosqlite
 from .base import StoreError
 from .sql import SqlStore
 
-OPEN_BUSY_MS = 5000  # opening (migrations) may wait for another process a while
+OPEN_BUSY_MS = 3000  # opening (migrations) may wait for another process a while, then fails in one line
 BUSY_MS = 250  # a bookkeeping write may not hold an answer up longer than this
 PAUSE_SECONDS = 5.0  # after a write failed for a lock or a full disk, writes fail fast this long
 

@@ -75,6 +75,79 @@ async def test_the_current_build_is_shared(store):
     assert await store.get_build() == "20260101T000000Z-abc"
 
 
+async def test_the_inbox_keeps_an_update_until_it_is_answered(store):
+    """received/leased/done: a second delivery of a held update is not taken again, one
+    whose lease expired is taken over, a done one is dropped, and only the owner's lease
+    is renewed or released."""
+    assert await store.inbox_receive(1, '{"update_id": 1}', "A", lease=30) == "new"
+    assert await store.inbox_receive(1, '{"update_id": 1}', "B", lease=30) == "held"  # A holds it
+    assert await store.inbox_lease("B", 10, lease=30) == []  # nothing free
+    assert await store.inbox_renew("B", [1], lease=30) == 0  # not B's
+    assert await store.inbox_done(1, "A") is True
+    assert await store.inbox_receive(1, '{"update_id": 1}', "B", lease=30) == "done"
+    assert await store.inbox_counts() == {"received": 0, "leased": 0, "done": 1}
+
+    # A takes 2 and dies: once the lease expires, B takes it over (from a sweep or a re-delivery)
+    assert await store.inbox_receive(2, '{"update_id": 2}', "A", lease=0.2) == "new"
+    assert await store.inbox_receive(3, '{"update_id": 3}', "A", lease=0.2) == "new"
+    assert await store.inbox_lease("B", 10, lease=30) == []
+    await asyncio.sleep(0.3)
+    assert await store.inbox_receive(3, '{"update_id": 3}', "B", lease=30) == "taken"
+    (item,) = await store.inbox_lease("B", 10, lease=30)
+    assert (item.update_id, item.payload, item.attempts) == (2, '{"update_id": 2}', 2)
+    # A comes back late and finishes 2 anyway: marked done, but A is told it had lost it
+    assert await store.inbox_done(2, "A") is False
+    assert await store.inbox_done(2, "B") is False  # already done: nobody answers a third time
+
+    # released work is taken again, after the delay
+    assert await store.inbox_release("A", [3]) == 0  # B holds 3, not A
+    assert await store.inbox_release("B", [3], delay=0.2) == 1
+    assert await store.inbox_lease("A", 10, lease=30) == []
+    await asyncio.sleep(0.3)
+    assert [i.update_id for i in await store.inbox_lease("A", 10, lease=30)] == [3]
+    assert await store.inbox_renew("A", [3], lease=30) == 1
+    assert await store.inbox_counts() == {"received": 0, "leased": 1, "done": 2}
+
+
+async def test_concurrent_leases_never_hand_out_the_same_update(store):
+    for uid in range(100, 140):
+        await store.inbox_receive(uid, "{}", "gone", lease=-1)  # free to take
+    batches = await asyncio.gather(*[store.inbox_lease(f"r{n}", 7, lease=30) for n in range(8)])
+    taken = [i.update_id for b in batches for i in b]
+    assert sorted(taken) == list(range(100, 140))  # each exactly once
+
+
+async def test_an_answered_update_forgets_its_text_and_is_pruned_after_a_week(store):
+    await store.inbox_receive(7, '{"text": "hemmelig"}', "A", lease=30)
+    await store.inbox_done(7, "A")
+    assert await store.inbox_receive(7, "{}", "A", lease=30) == "done"
+    await store.prune(now=time.time() + 8 * 86400)
+    assert await store.inbox_counts() == {"received": 0, "leased": 0, "done": 0}
+
+
+async def test_blobs_and_shared_settings(store):
+    data = bytes(range(256)) * 4000  # ~1 MB, every byte value
+    assert await store.put_blob("build/x", data) is True
+    assert await store.put_blob("build/x", b"other") is False  # content-named: first wins
+    assert await store.get_blob("build/x") == data and await store.has_blob("build/x")
+    assert await store.get_blob("nope") is None and not await store.has_blob("nope")
+    assert await store.init_meta("salt", "first") == "first"
+    assert await store.init_meta("salt", "second") == "first"
+    await store.set_meta("k", "v")
+    await store.delete_meta("k")
+    assert await store.get_meta("k") is None
+    await store.ping()
+
+
+async def test_a_schema_newer_than_the_code_is_refused_in_one_line(store):
+    from bot.state import SchemaTooNew
+
+    await store._change("INSERT INTO schema_version (version, applied, note) VALUES (?, ?, ?)", (LATEST + 1, time.time(), "from the future"))
+    with pytest.raises(SchemaTooNew, match=f"schema version {LATEST + 1}, newer than this version of the bot knows .{LATEST}.") as e:
+        await store.open()
+    assert "\n" not in str(e.value)
+
+
 async def test_retention_deletes_old_questions_and_votes(store):
     long_ago = time.time() - 2 * 86400
     await store.save_answer("old", AnswerRecord("gammelt spørsmål", Prefs(), "b", found=False, created=long_ago))

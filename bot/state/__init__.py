@@ -12,17 +12,18 @@ enforce the answers' TTL and the retention of stored questions themselves.
 """
 from __future__ import annotations
 
-from .base import AnswerRecord, Prefs, StateStore, StoreError, Summary
+from .base import AnswerRecord, InboxItem, Prefs, SchemaTooNew, StateStore, StoreError, Summary
 
-__all__ = ["AnswerRecord", "Prefs", "StateStore", "StoreError", "Summary", "open_store"]
+__all__ = ["AnswerRecord", "InboxItem", "Prefs", "SchemaTooNew", "StateStore", "StoreError", "Summary", "open_store"]
 
 
-def open_store(url: str | None, sqlite_path, *, answer_ttl: float, retention: float) -> StateStore:
-    """The store for these settings (not yet opened: ``await store.open()``)."""
+def open_store(url: str | None, sqlite_path, *, answer_ttl: float, retention: float, timeout: float = 5.0) -> StateStore:
+    """The store for these settings (not yet opened: ``await store.open()``). ``timeout``
+    bounds connecting and every statement (PostgreSQL)."""
     if url:
         from .postgres import PostgresStore
 
-        return PostgresStore(url, answer_ttl=answer_ttl, retention=retention)
+        return PostgresStore(url, answer_ttl=answer_ttl, retention=retention, timeout=timeout)
     from .sqlite import SqliteStore
 
     return SqliteStore(sqlite_path, answer_ttl=answer_ttl, retention=retention)

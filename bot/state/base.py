@@ -13,6 +13,21 @@ class StoreError(Exception):
     """The state database cannot be reached or used."""
 
 
+class SchemaTooNew(StoreError):
+    """The database was migrated by a newer version of the bot."""
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """An update taken from the inbox: its id, the raw update as Telegram sent it, and
+    how many times a replica has taken it (1 the first time)."""
+
+    update_id: int
+    payload: str
+    attempts: int
+    received: float
+
+
 @dataclass(frozen=True)
 class Prefs:
     """What a user chose to search: one document, and/or commitments only."""
@@ -101,6 +116,61 @@ class StateStore(ABC):
     @abstractmethod
     async def count_request(self, user_hash: str, window: float = 60.0) -> int:
         """Count one request in the user's current window; returns the count so far."""
+
+    # the inbox: every update, durable before it is acknowledged
+    @abstractmethod
+    async def inbox_receive(self, update_id: int, payload: str, owner: str, lease: float) -> str:
+        """Record a delivered update. Returns "new" (stored, leased to ``owner``), "taken"
+        (known, not done, nobody held it: now leased to ``owner``), "held" (another
+        replica holds a live lease on it) or "done" (answered already: drop it)."""
+
+    @abstractmethod
+    async def inbox_lease(self, owner: str, limit: int, lease: float) -> list[InboxItem]:
+        """Take up to ``limit`` updates that nobody holds (never taken, released, or whose
+        lease expired), oldest first; replicas never take the same one."""
+
+    @abstractmethod
+    async def inbox_renew(self, owner: str, update_ids: list[int], lease: float) -> int: ...
+
+    @abstractmethod
+    async def inbox_done(self, update_id: int, owner: str) -> bool:
+        """Mark an update answered; False if ``owner`` had lost its lease meanwhile."""
+
+    @abstractmethod
+    async def inbox_release(self, owner: str, update_ids: list[int], delay: float = 0.0) -> int:
+        """Give updates back, to be taken again after ``delay`` seconds."""
+
+    @abstractmethod
+    async def inbox_counts(self) -> dict[str, int]:
+        """Updates by state: received, leased, done."""
+
+    # shared blobs (corpus archives, index builds) and settings every replica must agree on
+    @abstractmethod
+    async def put_blob(self, name: str, data: bytes) -> bool:
+        """Store ``data`` under a content name; False when it was there already."""
+
+    @abstractmethod
+    async def get_blob(self, name: str) -> bytes | None: ...
+
+    @abstractmethod
+    async def has_blob(self, name: str) -> bool: ...
+
+    @abstractmethod
+    async def get_meta(self, key: str) -> str | None: ...
+
+    @abstractmethod
+    async def set_meta(self, key: str, value: str) -> None: ...
+
+    @abstractmethod
+    async def init_meta(self, key: str, value: str) -> str:
+        """Set ``key`` unless it is set; returns the value now stored (first writer wins)."""
+
+    @abstractmethod
+    async def delete_meta(self, key: str) -> None: ...
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise StoreError unless the database answers."""
 
     # votes
     @abstractmethod

@@ -49,6 +49,32 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        2,
+        "inbox with leases; published corpus and index builds",
+        [
+            # Every update Telegram delivers, committed before the webhook answers 200.
+            # state: received (nobody holds it), leased (owner until lease_until), done.
+            """CREATE TABLE inbox (
+                update_id BIGINT PRIMARY KEY,
+                payload TEXT NOT NULL,
+                state TEXT NOT NULL,
+                owner TEXT,
+                lease_until DOUBLE PRECISION NOT NULL DEFAULT 0,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                received DOUBLE PRECISION NOT NULL,
+                done_at DOUBLE PRECISION
+            )""",
+            "CREATE INDEX inbox_open ON inbox (state, lease_until)",
+            # Content-named blobs: corpus archives and index builds every host can fetch.
+            """CREATE TABLE blobs (
+                name TEXT PRIMARY KEY,
+                data BYTEA NOT NULL,
+                size BIGINT NOT NULL,
+                created DOUBLE PRECISION NOT NULL
+            )""",
+        ],
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import logging
 
+try:
+    from psycopg_pool import PoolTimeout
+except ImportError:  # the postgres extra is not installed; open() says so
+    class PoolTimeout(Exception):  # type: ignore[no-redef]
+        pass
+
 from .base import StoreError
 from .sql import SqlStore
 
@@ -21,11 +27,18 @@ def _pg(sql: str) -> str:
 
 
 class PostgresStore(SqlStore):
-    def __init__(self, url: str, *, answer_ttl: float, retention: float, min_size: int = 1, max_size: int = 8) -> None:
+    """``timeout`` bounds each step against the database: connecting (``connect_timeout``),
+    waiting for a pooled connection, and every statement (``statement_timeout``), so a
+    database that is down or partitioned makes calls fail in seconds instead of hanging."""
+
+    _skip_locked = " FOR UPDATE SKIP LOCKED"
+
+    def __init__(self, url: str, *, answer_ttl: float, retention: float, min_size: int = 1, max_size: int = 8, timeout: float = 5.0) -> None:
         super().__init__(answer_ttl=answer_ttl, retention=retention)
         self._url = url
         self._sizes = (min_size, max_size)
         self._pool = None
+        self.timeout = timeout
 
     async def open(self) -> None:
         try:
@@ -37,8 +50,18 @@ class PostgresStore(SqlStore):
         target = await self._probe(psycopg)
         _scrub_logs(self._secrets())
         try:
-            self._pool = AsyncConnectionPool(self._url, min_size=self._sizes[0], max_size=self._sizes[1], open=False, kwargs={"autocommit": True})
-            await self._pool.open(wait=True, timeout=15)
+            kwargs = {
+                "autocommit": True,
+                "connect_timeout": max(1, int(self.timeout)),
+                "options": f"-c statement_timeout={int(self.timeout * 1000)}",
+                # a partitioned server is noticed by the kernel, not after two hours
+                "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 2,
+            }
+            self._pool = AsyncConnectionPool(
+                self._url, min_size=self._sizes[0], max_size=self._sizes[1], open=False, kwargs=kwargs,
+                timeout=self.timeout, check=AsyncConnectionPool.check_connection, reconnect_timeout=0,
+            )
+            await self._pool.open(wait=True, timeout=self.timeout)
             async with self._pool.connection() as conn:
                 async with conn.transaction():
                     await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
@@ -49,6 +72,7 @@ class PostgresStore(SqlStore):
 
                     await self._apply_migrations(run)
         except StoreError:
+            await self.close()
             raise
         except Exception as e:  # noqa: BLE001 - psycopg and pool errors: one clear line
             await self.close()
@@ -104,7 +128,7 @@ class PostgresStore(SqlStore):
             async with self._pool.connection() as conn:
                 cur = await conn.execute(_pg(sql), params)
                 return list(await cur.fetchall()) if cur.description else []
-        except self._errors as e:
+        except self._errors + (PoolTimeout,) as e:
             raise StoreError(f"PostgreSQL: {_first_line(e)}") from e
 
     async def _change(self, sql: str, params: tuple = ()) -> int:
@@ -114,7 +138,7 @@ class PostgresStore(SqlStore):
             async with self._pool.connection() as conn:
                 cur = await conn.execute(_pg(sql), params)
                 return cur.rowcount
-        except self._errors as e:
+        except self._errors + (PoolTimeout,) as e:
             raise StoreError(f"PostgreSQL: {_first_line(e)}") from e
 
 

@@ -7,13 +7,15 @@ import json
 import time
 from abc import abstractmethod
 
-from .base import AnswerRecord, Prefs, StateStore, Summary
-from .migrations import MIGRATIONS
+from .base import AnswerRecord, InboxItem, Prefs, SchemaTooNew, StateStore, Summary
+from .migrations import LATEST, MIGRATIONS
 
 UPDATE_MEMORY = 7 * 24 * 3600.0  # processed update ids are remembered this long
 
 
 class SqlStore(StateStore):
+    _skip_locked = ""  # PostgreSQL: " FOR UPDATE SKIP LOCKED"; SQLite has one writer anyway
+
     @abstractmethod
     async def _fetch(self, sql: str, params: tuple = ()) -> list[tuple]: ...
 
@@ -25,6 +27,11 @@ class SqlStore(StateStore):
         await run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied DOUBLE PRECISION NOT NULL, note TEXT NOT NULL)")
         rows = await run("SELECT COALESCE(MAX(version), 0) FROM schema_version")
         current = int(rows[0][0])
+        if current > LATEST:
+            raise SchemaTooNew(
+                f"the state database has schema version {current}, newer than this version of the bot knows ({LATEST}): "
+                "upgrade the bot (or restore a backup made before the upgrade)"
+            )
         for version, note, statements in MIGRATIONS:
             if version <= current:
                 continue
@@ -82,6 +89,101 @@ class SqlStore(StateStore):
         )
         return int(rows[0][0])
 
+    # --- the inbox ---------------------------------------------------------------------------------
+
+    async def inbox_receive(self, update_id: int, payload: str, owner: str, lease: float) -> str:
+        now = time.time()
+        uid = int(update_id)
+        if await self._change(
+            "INSERT INTO inbox (update_id, payload, state, owner, lease_until, attempts, received) VALUES (?, ?, 'leased', ?, ?, 1, ?) "
+            "ON CONFLICT (update_id) DO NOTHING",
+            (uid, payload, owner, now + lease, now),
+        ):
+            return "new"
+        if await self._fetch(
+            "UPDATE inbox SET state = 'leased', owner = ?, lease_until = ?, attempts = attempts + 1 "
+            "WHERE update_id = ? AND state <> 'done' AND lease_until < ? RETURNING update_id",
+            (owner, now + lease, uid, now),
+        ):
+            return "taken"
+        rows = await self._fetch("SELECT state FROM inbox WHERE update_id = ?", (uid,))
+        return "done" if rows and rows[0][0] == "done" else "held"
+
+    async def inbox_lease(self, owner: str, limit: int, lease: float) -> list[InboxItem]:
+        now = time.time()
+        rows = await self._fetch(
+            "UPDATE inbox SET state = 'leased', owner = ?, lease_until = ?, attempts = attempts + 1 "
+            "WHERE update_id IN (SELECT update_id FROM inbox WHERE state <> 'done' AND lease_until < ? "
+            f"ORDER BY update_id LIMIT ?{self._skip_locked}) "
+            "RETURNING update_id, payload, attempts, received",
+            (owner, now + lease, now, int(limit)),
+        )
+        return sorted((InboxItem(int(u), p, int(a), float(r)) for u, p, a, r in rows), key=lambda i: i.update_id)
+
+    async def inbox_renew(self, owner: str, update_ids: list[int], lease: float) -> int:
+        if not update_ids:
+            return 0
+        marks = ",".join("?" * len(update_ids))
+        return await self._change(
+            f"UPDATE inbox SET lease_until = ? WHERE owner = ? AND state = 'leased' AND update_id IN ({marks})",
+            (time.time() + lease, owner, *map(int, update_ids)),
+        )
+
+    async def inbox_done(self, update_id: int, owner: str) -> bool:
+        # Done whoever holds it now: a replica that took over an expired lease must not
+        # answer a third time. The payload (a Telegram user id, the text) is not kept.
+        rows = await self._fetch(
+            "UPDATE inbox SET state = 'done', done_at = ?, payload = '', lease_until = 0 WHERE update_id = ? AND state <> 'done' RETURNING owner",
+            (time.time(), int(update_id)),
+        )
+        return bool(rows) and rows[0][0] == owner
+
+    async def inbox_release(self, owner: str, update_ids: list[int], delay: float = 0.0) -> int:
+        if not update_ids:
+            return 0
+        marks = ",".join("?" * len(update_ids))
+        return await self._change(
+            f"UPDATE inbox SET state = 'received', owner = NULL, lease_until = ? WHERE owner = ? AND state = 'leased' AND update_id IN ({marks})",
+            (time.time() + delay, owner, *map(int, update_ids)),
+        )
+
+    async def inbox_counts(self) -> dict[str, int]:
+        rows = await self._fetch("SELECT state, COUNT(*) FROM inbox GROUP BY state")
+        return {"received": 0, "leased": 0, "done": 0, **{s: int(n) for s, n in rows}}
+
+    # --- blobs and shared settings -------------------------------------------------------------
+
+    async def put_blob(self, name: str, data: bytes) -> bool:
+        n = await self._change(
+            "INSERT INTO blobs (name, data, size, created) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+            (name, bytes(data), len(data), time.time()),
+        )
+        return n == 1
+
+    async def get_blob(self, name: str) -> bytes | None:
+        rows = await self._fetch("SELECT data FROM blobs WHERE name = ?", (name,))
+        return bytes(rows[0][0]) if rows else None
+
+    async def has_blob(self, name: str) -> bool:
+        return bool(await self._fetch("SELECT 1 FROM blobs WHERE name = ?", (name,)))
+
+    async def get_meta(self, key: str) -> str | None:
+        rows = await self._fetch("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
+    async def set_meta(self, key: str, value: str) -> None:
+        await self._change("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    async def init_meta(self, key: str, value: str) -> str:
+        await self._change("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, value))
+        return (await self.get_meta(key)) or value
+
+    async def delete_meta(self, key: str) -> None:
+        await self._change("DELETE FROM meta WHERE key = ?", (key,))
+
+    async def ping(self) -> None:
+        await self._fetch("SELECT 1")
+
     # --- votes -----------------------------------------------------------------------------------
 
     async def vote(self, token: str, user_hash: str, up: bool) -> bool:
@@ -98,13 +200,10 @@ class SqlStore(StateStore):
     # --- the build every replica serves ----------------------------------------------------------
 
     async def set_build(self, name: str) -> None:
-        await self._change(
-            "INSERT INTO meta (key, value) VALUES ('build', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", (name,)
-        )
+        await self.set_meta("build", name)
 
     async def get_build(self) -> str | None:
-        rows = await self._fetch("SELECT value FROM meta WHERE key = 'build'")
-        return rows[0][0] if rows else None
+        return await self.get_meta("build")
 
     # --- maintenance -------------------------------------------------------------------------------
 
@@ -115,6 +214,7 @@ class SqlStore(StateStore):
         n += await self._change("DELETE FROM votes WHERE ts < ?", (keep_from,))
         n += await self._change("DELETE FROM answers WHERE created < ?", (keep_from,))
         n += await self._change("DELETE FROM updates WHERE seen < ?", (now - UPDATE_MEMORY,))
+        n += await self._change("DELETE FROM inbox WHERE state = 'done' AND done_at < ?", (now - UPDATE_MEMORY,))
         n += await self._change("DELETE FROM rate WHERE bucket < ?", (int(now // 60) - 2,))
         n += await self._change("DELETE FROM prefs WHERE updated < ?", (keep_from,))
         return n

@@ -18,6 +18,12 @@ then the model. ``force`` ignores both and embeds every passage afresh.
 Every file of a build is recorded with its sha256 in the manifest, and loading checks
 them: a flipped byte in a vector file is refused, never served.
 
+A build is named by its content: a hash of the corpus (every document's text and metadata,
+the glossary and hedge lists it carries), the model and the format. The same corpus gives
+the same name on every host, so replicas can tell at a glance whether they serve the same
+index. The glossary and hedge lists are copied into the build, which is therefore complete
+by itself (it can be shipped to another host through the state store).
+
 A build is written into ``builds/<name>.partial``, renamed when complete, and only then
 published by replacing ``CURRENT``. A build that crashes or is interrupted leaves the
 previous build in place and usable; what it had embedded stays in the cache.
@@ -84,6 +90,20 @@ class IndexMissing(IndexStoreError):
 
 class IndexCorrupt(IndexStoreError):
     pass
+
+
+BUILD_EXTRAS = ("glossary.toml", "hedges.toml")  # corpus files a build carries with it
+
+
+def build_name(hashes: dict[str, str], corpus_root: Path, model: str) -> str:
+    """The content name of a build: the same documents, extras, model, chunker and format
+    give the same name on every host."""
+    h = hashlib.sha256()
+    h.update(json.dumps({"format": FORMAT_VERSION, "chunker": CHUNKER_VERSION, "model": model, "documents": sorted(hashes.items())}).encode())
+    for extra in BUILD_EXTRAS:
+        path = Path(corpus_root) / extra
+        h.update(b"\0" + extra.encode() + b"\0" + (path.read_bytes() if path.is_file() else b""))
+    return f"f{FORMAT_VERSION}-{h.hexdigest()[:24]}"
 
 
 def doc_hash(doc: Document, text: str) -> str:
@@ -348,10 +368,20 @@ def _build_locked(corpus, index_dir, embedder, force, progress, on_total, pack_p
         and old.get("chunker_version") == CHUNKER_VERSION
         and old.get("model", {}).get("name") == embedder.name
     )
-    if same_setup and not (added or changed or removed) and not force:
+    name = build_name(hashes, corpus.root, embedder.name)
+    published = current_build(index_dir)
+    if same_setup and not (added or changed or removed) and not force and published is not None and published.name == name:
         report.noop = True
         report.chunks = int(old["chunk_count"])
-        report.build = current_build(index_dir).name  # type: ignore[union-attr]
+        report.build = name
+        report.seconds = time.perf_counter() - t0
+        return report
+    existing = index_dir / "builds" / name
+    if not force and existing.is_dir() and (m := _read_manifest(existing)) is not None and not _damaged(existing, m):
+        # built before (or fetched from the store): publish it again, nothing to compute
+        _publish(index_dir, name)
+        _prune(index_dir, keep=name)
+        report.chunks, report.build = int(m["chunk_count"]), name
         report.seconds = time.perf_counter() - t0
         return report
     if old is not None and not same_setup:
@@ -408,8 +438,7 @@ def _build_locked(corpus, index_dir, embedder, force, progress, on_total, pack_p
     if matrix.shape[1] != embedder.dim:
         raise IndexStoreError(f"vektorene har dimensjon {matrix.shape[1]}, modellen {embedder.dim}")
 
-    name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-    partial = index_dir / "builds" / f"{name}.partial"
+    partial = index_dir / "builds" / f"{name}.{uuid.uuid4().hex[:6]}.partial"
     partial.mkdir()
     try:
         n = len(chunks)
@@ -418,6 +447,9 @@ def _build_locked(corpus, index_dir, embedder, force, progress, on_total, pack_p
         except RuntimeError as e:  # faiss reports a failed write (a full disk) this way
             log.debug("faiss: %s", _first_line(e))
             raise IndexStoreError(f"kan ikke skrive vektorene i {index_dir} (skrivefeil): er disken full? Forrige indeks er uendret") from None
+        for extra in BUILD_EXTRAS:
+            if (corpus.root / extra).is_file():
+                shutil.copyfile(corpus.root / extra, partial / extra)
         manifest = {
             "format_version": FORMAT_VERSION,
             "chunker_version": CHUNKER_VERSION,
@@ -446,6 +478,10 @@ def _build_locked(corpus, index_dir, embedder, force, progress, on_total, pack_p
             raise IndexStoreError(f"bygget mangler {', '.join(missing)}; forrige indeks er uendret")
         (partial / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         final = index_dir / "builds" / name
+        if final.exists():  # --force, or a damaged copy: set the old one aside first
+            aside = final.with_name(f"{name}.{uuid.uuid4().hex[:6]}.partial")
+            final.rename(aside)
+            shutil.rmtree(aside, ignore_errors=True)
         partial.rename(final)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -543,11 +579,12 @@ def _publish(index_dir: Path, name: str) -> None:
 
 
 def _prune(index_dir: Path, keep: str) -> None:
-    """Delete finished builds beyond the newest KEEP_BUILDS (never ``keep``). A
-    ``.partial`` directory is never touched here: it may be a build being written (a
-    process on another host, where the lock may not reach); a build removes its own when
-    it fails, and an interrupted one's stays until an operator deletes it."""
-    builds = sorted((p for p in (index_dir / "builds").iterdir() if p.is_dir()), key=lambda p: p.name)
+    """Delete finished builds beyond the newest KEEP_BUILDS (never ``keep``), oldest first
+    (names say what is in a build, not when: the directory's time does). A ``.partial``
+    directory is never touched here: it may be a build being written (a process on another
+    host, where the lock may not reach); a build removes its own when it fails, and an
+    interrupted one's stays until an operator deletes it."""
+    builds = sorted((p for p in (index_dir / "builds").iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
     finished = [p for p in builds if not p.name.endswith(".partial")]
     stale = [p for p in finished if p.name != keep][: max(0, len(finished) - KEEP_BUILDS)]
     for p in stale:
@@ -558,13 +595,13 @@ def _prune(index_dir: Path, keep: str) -> None:
 
 
 
-def load_index(index_dir: Path) -> LoadedIndex:
-    """Load the published build, read-only, after checking every file against the
-    manifest's digests. Raises IndexMissing or IndexCorrupt."""
+def load_index(index_dir: Path, name: str | None = None) -> LoadedIndex:
+    """Load the published build (or the build ``name``), read-only, after checking every
+    file against the manifest's digests. Raises IndexMissing or IndexCorrupt."""
     index_dir = Path(index_dir)
-    build = current_build(index_dir)
-    if build is None:
-        raise IndexMissing(f"Fant ingen indeks i {index_dir}.")
+    build = current_build(index_dir) if name is None else index_dir / "builds" / name
+    if build is None or not build.is_dir():
+        raise IndexMissing(f"Fant ingen indeks i {index_dir}." if name is None else f"Fant ikke bygg {name} i {index_dir}.")
     try:
         manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
         if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:

@@ -151,11 +151,13 @@ class Retriever:
         language.warm_up()
 
     @classmethod
-    def open(cls, index_dir: Path, embedder: Embedder, glossary_path: Path | None = None, config: RetrievalConfig | None = None) -> "Retriever":
-        index = load_index(index_dir)
+    def open(cls, index_dir: Path, embedder: Embedder, glossary_path: Path | None = None, config: RetrievalConfig | None = None, build: str | None = None) -> "Retriever":
+        index = load_index(index_dir, build)
         if glossary_path is None:
-            corpus_dir = Path(index.manifest.get("corpus_dir", ""))
-            glossary_path = corpus_dir / "glossary.toml"
+            # a build carries its glossary (older builds: the corpus folder it was built from)
+            glossary_path = index.path / "glossary.toml"
+            if not glossary_path.is_file():
+                glossary_path = Path(index.manifest.get("corpus_dir", "")) / "glossary.toml"
         r = cls(index, embedder, Glossary.load(glossary_path), config)
         r.hedges = Hedges.load(glossary_path.with_name("hedges.toml"))
         return r

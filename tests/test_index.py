@@ -266,3 +266,20 @@ def test_manifest_carries_inferred_fields(corpus):
     assert doc.year == "2023" and "year" in doc.inferred
     assert "antatt" in doc.citation()
     assert corpus.get("ap-program-2025-2029").citation() == "Arbeiderpartiets program 2025–2029 (Arbeiderpartiet, 2025)"
+
+
+def test_the_same_corpus_gives_the_same_build_name_anywhere(built_index, corpus_copy, tmp_path, embedder):
+    """Builds are named by their content: another host (another folder, another time)
+    building the same corpus gets the same name; a changed glossary or document does not.
+    The build carries its glossary, so it is complete without the corpus folder."""
+    first = current_build(built_index[0])
+    other = build_index(load_corpus(corpus_copy), tmp_path / "elsewhere", embedder)
+    assert other.build == first.name and other.build.startswith(f"f{store.FORMAT_VERSION}-")
+    assert (first / "glossary.toml").read_bytes() == (BUILTIN_DIR / "glossary.toml").read_bytes()
+    with open(corpus_copy / "glossary.toml", "a", encoding="utf-8") as f:
+        f.write('\n[[term]]\nmatch = ["pizzaskatt"]\nadd = "skatt"\n')
+    assert build_index(load_corpus(corpus_copy), tmp_path / "elsewhere", embedder).build != first.name
+    # back to the first corpus: the old build is published again, nothing rebuilt
+    shutil.copyfile(BUILTIN_DIR / "glossary.toml", corpus_copy / "glossary.toml")
+    again = build_index(load_corpus(corpus_copy), tmp_path / "elsewhere", embedder)
+    assert again.build == first.name and current_build(tmp_path / "elsewhere").name == first.name

@@ -4,18 +4,24 @@ engine from here."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
-from dataclasses import dataclass
+import secrets
+import time
+from dataclasses import dataclass, field
 
 from index.embed import BatchingEmbedder, Embedder, make_embedder
-from index.store import current_build
+from index.store import IndexStoreError, current_build
 from retrieval import translate
 from retrieval.search import RetrievalConfig, Retriever
 
+from . import builds, metrics
+from .builds import Change
 from .engine import Engine
 from .privacy import load_salt
 from .settings import Settings
-from .state import StateStore, open_store
+from .state import SchemaTooNew, StateStore, StoreError, open_store
 
 log = logging.getLogger("policybot.services")
 
@@ -25,16 +31,51 @@ def build_embedder(settings: Settings, batching: bool = False) -> Embedder:
     return BatchingEmbedder(embedder) if batching else embedder
 
 
-def build_retriever(settings: Settings, embedder: Embedder | None = None) -> Retriever:
-    """Raises IndexStoreError, RetrieverError, GlossaryError or EmbedderError (typed; the
+def build_retriever(settings: Settings, embedder: Embedder | None = None, build: str | None = None) -> Retriever:
+    """The published build of this host's index directory, or the build ``build``.
+    Raises IndexStoreError, RetrieverError, GlossaryError or EmbedderError (typed; the
     CLI words them)."""
     config = RetrievalConfig(max_query_chars=settings.max_question_chars)
-    return Retriever.open(settings.resolved_index_dir, embedder or build_embedder(settings), config=config)
+    return Retriever.open(settings.resolved_index_dir, embedder or build_embedder(settings), config=config, build=build)
 
 
 def build_store(settings: Settings) -> StateStore:
     url = settings.database_url.get_secret_value() if settings.database_url else None
-    return open_store(url, settings.state_db, answer_ttl=settings.answer_ttl_hours * 3600.0, retention=settings.retention_days * 86400.0)
+    return open_store(
+        url, settings.state_db, answer_ttl=settings.answer_ttl_hours * 3600.0, retention=settings.retention_days * 86400.0,
+        timeout=settings.database_timeout,
+    )
+
+
+async def open_store_waiting(store: StateStore, wait: float) -> None:
+    """Open the store; while it cannot be reached, say so in one line and try again, for up
+    to ``wait`` seconds (a replica started during a database outage comes up after it).
+    A schema newer than the code is refused at once."""
+    deadline = time.monotonic() + wait
+    said = False
+    while True:
+        try:
+            await store.open()
+            if said:
+                log.info("the state database is reachable again")
+            return
+        except SchemaTooNew:
+            raise
+        except StoreError as e:
+            if time.monotonic() >= deadline:
+                raise StoreError(f"{e} (ga opp etter {wait:.0f} s)") from e
+            if not said:
+                log.warning("waiting for the state database (up to %.0f s): %s", wait, e)
+                said = True
+            await asyncio.sleep(min(2.0, max(0.1, deadline - time.monotonic())))
+
+
+SALT_CHECK = "salt_check"  # HMAC of a fixed text under the configured salt: never the salt
+SHARED_SALT = "user_salt"  # the salt itself, when replicas share a store and none is configured
+
+
+def salt_fingerprint(salt: bytes) -> str:
+    return hmac.new(salt, b"policybot salt check", hashlib.sha256).hexdigest()[:16]
 
 
 @dataclass
@@ -42,51 +83,137 @@ class Services:
     settings: Settings
     engine: Engine
     store: StateStore
+    salt_configured: bool = False
+    published: str | None = None  # the build the store says every replica serves (last seen)
     _warned: str = ""  # the last published build this replica could not follow
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one switch at a time
+
     @property
     def retriever(self) -> Retriever:
         return self.engine.retriever
 
+    @property
+    def shared(self) -> bool:
+        """Replicas share this store (PostgreSQL), not one process's SQLite file."""
+        return self.settings.database_url is not None
+
     async def open(self) -> None:
-        """Open the store (applying migrations), prune old rows, and record the build this
-        process serves when the store has none yet."""
-        await self.store.open()
+        """Open the store (waiting while it is down, applying migrations), agree on the user
+        salt, prune old rows, and serve the build the store names (or publish this one
+        when it names none)."""
+        await open_store_waiting(self.store, self.settings.database_wait)
+        if self.shared:
+            await self._agree_on_salt()
+        await self.prune()
+        await self._agree_on_build()
+
+    async def _agree_on_salt(self) -> None:
+        if self.salt_configured:
+            mine = salt_fingerprint(self.engine._salt)
+            stored = await self.store.init_meta(SALT_CHECK, mine)
+            if stored != mine:
+                raise StoreError(
+                    "POLICYBOT_USER_SALT er ikke det samme som de andre instansene bruker (tilstandsdatabasen har et annet "
+                    "fingeravtrykk): bruk samme salt overalt, ellers gjelder ikke brukernes valg på tvers av instanser"
+                )
+        else:
+            salt = await self.store.init_meta(SHARED_SALT, secrets.token_hex(32))
+            self.engine._salt = salt.encode()
+            await self.store.init_meta(SALT_CHECK, salt_fingerprint(salt.encode()))
+            if await self.store.get_meta(SALT_CHECK) != salt_fingerprint(salt.encode()):
+                raise StoreError("de andre instansene bruker POLICYBOT_USER_SALT: sett samme salt her også")
+
+    async def _agree_on_build(self) -> None:
+        index_dir = self.settings.resolved_index_dir
+        mine = self.retriever.build
+        published = await self.store.init_meta(builds.BUILD_KEY, mine)
+        await self.store.init_meta(builds.STAGED_KEY, mine)
+        if published == mine:
+            try:
+                await builds.upload_build(self.store, index_dir, mine)
+            except FileNotFoundError as e:  # an index dir given explicitly, read-only: fine
+                log.info("not publishing this replica's build to the store: %s", e)
+        else:
+            await self._switch(published)
+        self.published = published
+        metrics.set_build(self.retriever.build, published)
+
+    async def prune(self) -> int:
         deleted = await self.store.prune()
         if deleted:
             log.info("pruned %d old rows (retention %d days)", deleted, self.settings.retention_days)
-        if await self.store.get_build() is None:
-            await self.store.set_build(self.retriever.build)
+        return deleted
 
     async def close(self) -> None:
         await self.store.close()
         self.engine.close()
 
-    async def reload(self) -> tuple[str, str]:
-        """Load the published index, serve it, and tell every replica (the store records
-        the build). Returns (old build, new build)."""
+    async def _switch(self, name: str) -> Change:
+        """Serve build ``name`` (fetched from the store if this host lacks it)."""
         old = self.retriever
-        new = await asyncio.to_thread(build_retriever, self.settings, old.embedder)
+        await builds.fetch_build(self.store, self.settings.resolved_index_dir, name)
+        new = await asyncio.to_thread(build_retriever, self.settings, old.embedder, name)
         self.engine.swap_retriever(new)
-        await self.store.set_build(new.build)
-        return old.build, new.build
+        await asyncio.to_thread(_publish_locally, self.settings.resolved_index_dir, name)
+        log.info("switched to index build %s (was %s)", name, old.build)
+        return builds.compare(old.index.manifest, new.index.manifest, old.build, name)
+
+    async def reload(self) -> Change:
+        """/oppdater: make the newest build (the one `index build` published last, on any
+        host) the one every replica serves. Says what changed; ``nothing`` when it was
+        served already."""
+        async with self._lock:
+            served = await self.store.get_meta(builds.BUILD_KEY) or self.retriever.build
+            candidate = await self.store.get_meta(builds.STAGED_KEY)
+            local = current_build(self.settings.resolved_index_dir)
+            if local is not None and local.name not in (served, candidate) and not self.shared:
+                candidate = local.name  # one host without `index build` publishing: its own index dir
+            candidate = candidate or served
+            if candidate == served == self.retriever.build:
+                return builds.Change(served, served, len(self.retriever.chunks))
+            if candidate == self.retriever.build:
+                change = builds.Change(served, candidate, len(self.retriever.chunks))
+            else:
+                change = await self._switch(candidate)
+                change.before = served
+            await builds.upload_build(self.store, self.settings.resolved_index_dir, candidate)
+            await self.store.set_meta(builds.BUILD_KEY, candidate)
+            self.published = candidate
+            metrics.set_build(candidate, candidate)
+            return change
 
     async def follow(self) -> bool:
-        """Pick up a build another replica published with /oppdater. True if swapped."""
-        wanted = await self.store.get_build()
+        """Serve the build the store names, if this replica serves another. True if swapped."""
+        wanted = await self.store.get_meta(builds.BUILD_KEY)
+        self.published = wanted
         if not wanted or wanted == self.retriever.build:
+            metrics.set_build(self.retriever.build, wanted)
             return False
-        # Reading the CURRENT pointer is cheap; loading an index is not. Load only when this
-        # replica's index directory publishes something other than what it serves.
-        published = current_build(self.settings.resolved_index_dir)
-        if published is None or published.name == self.retriever.build:
-            if wanted != self._warned:
-                log.warning("the store names build %s, but this replica's index dir publishes %s", wanted, published.name if published else "nothing")
-                self._warned = wanted
-            return False
-        new = await asyncio.to_thread(build_retriever, self.settings, self.retriever.embedder)
-        self.engine.swap_retriever(new)
-        log.info("switched to index build %s", new.build)
+        async with self._lock:
+            if wanted == self.retriever.build:
+                return False
+            try:
+                await self._switch(wanted)
+            except (FileNotFoundError, IndexStoreError) as e:
+                if wanted != self._warned:
+                    log.warning("cannot serve the published build %s: %s", wanted, e)
+                    self._warned = wanted
+                metrics.set_build(self.retriever.build, wanted)
+                return False
+        metrics.set_build(self.retriever.build, wanted)
         return True
+
+    @property
+    def serves_published(self) -> bool:
+        return self.published is None or self.published == self.retriever.build
+
+
+def _publish_locally(index_dir, name: str) -> None:
+    from index.store import _publish
+
+    cur = current_build(index_dir)
+    if cur is None or cur.name != name:
+        _publish(index_dir, name)
 
 
 def build_services(settings: Settings, retriever: Retriever | None = None, batching: bool = True) -> Services:
@@ -95,11 +222,13 @@ def build_services(settings: Settings, retriever: Retriever | None = None, batch
     if retriever.config.use_apertium:
         translate.warm()
     store = build_store(settings)
-    salt = load_salt(settings.data_dir, settings.user_salt.get_secret_value() if settings.user_salt else None)
+    configured = settings.user_salt.get_secret_value() if settings.user_salt else None
+    # With a shared store and no configured salt, the store's salt replaces this one at open().
+    salt = load_salt(settings.data_dir, configured) if configured or not settings.database_url else b"not-yet-opened"
     engine = Engine(
         retriever, store, salt,
         per_page=settings.results_per_page,
         rate_limit_per_minute=settings.rate_limit_per_minute,
         search_threads=settings.search_threads,
     )
-    return Services(settings, engine, store)
+    return Services(settings, engine, store, salt_configured=configured is not None)

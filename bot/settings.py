@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(None, description="postgresql://… to share state between replicas; default SQLite in DATA_DIR")
     answer_ttl_hours: int = Field(72, ge=1, le=24 * 90, description="buttons on older answers expire")
     retention_days: int = Field(90, ge=1, le=3650, description="stored questions and votes are deleted after this many days")
+    database_timeout: float = Field(5.0, ge=0.5, le=60, description="seconds for connecting to PostgreSQL and for any one statement")
+    database_wait: float = Field(60.0, ge=0, le=3600, description="at start, how long to wait for an unreachable database before giving up")
+    prune_interval_minutes: int = Field(60, ge=1, le=24 * 60, description="how often old rows are deleted (retention, answer TTL)")
+    inbox_lease_seconds: float = Field(15.0, ge=1, le=600, description="an update a replica took and did not finish is taken over by another after this long")
+    drain_seconds: float = Field(8.0, ge=1, le=120, description="on SIGTERM, how long to finish the updates in hand before giving the rest back")
 
     # Telegram
     telegram_token: SecretStr | None = None

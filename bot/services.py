@@ -70,6 +70,21 @@ async def open_store_waiting(store: StateStore, wait: float) -> None:
             await asyncio.sleep(min(2.0, max(0.1, deadline - time.monotonic())))
 
 
+def with_store(settings: Settings, work):
+    """Run ``await work(store)`` against the settings' store (opened, waiting while it is
+    down; closed after): for CLI commands that share builds and the corpus."""
+
+    async def run():
+        store = build_store(settings)
+        await open_store_waiting(store, settings.database_wait)
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
 SALT_CHECK = "salt_check"  # HMAC of a fixed text under the configured salt: never the salt
 SHARED_SALT = "user_salt"  # the salt itself, when replicas share a store and none is configured
 

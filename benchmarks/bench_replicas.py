@@ -78,7 +78,7 @@ async def main(kills: int, sigterms: int, out: Path | None) -> None:
                 burst = asyncio.create_task(lb.burst(updates, rate=64))
                 await asyncio.sleep(0.5)
                 victim = (a, b)[k % 2]
-                victim.kill()
+                await victim.akill()
                 victim.start()
                 await burst
                 await victim.ready(http)
@@ -92,7 +92,7 @@ async def main(kills: int, sigterms: int, out: Path | None) -> None:
             shutdowns = []
             for r in (a, b):
                 await asyncio.sleep(1.0)
-                shutdowns.append(r.terminate())
+                shutdowns.append(await r.aterminate())
                 r.start()
                 await r.ready(http)
             await stream
@@ -106,7 +106,7 @@ async def main(kills: int, sigterms: int, out: Path | None) -> None:
                 burst = asyncio.create_task(lb.burst(updates, rate=100))
                 await asyncio.sleep(0.3)
                 victim = (a, b)[k % 2]
-                shutdowns.append(victim.terminate())
+                shutdowns.append(await victim.aterminate())
                 await burst
                 victim.start()
                 await victim.ready(http)
@@ -145,7 +145,7 @@ async def main(kills: int, sigterms: int, out: Path | None) -> None:
             ))
         finally:
             for r in (a, b):
-                r.terminate()
+                await r.aterminate()
             await api.stop()
             server.cleanup()
     if out:

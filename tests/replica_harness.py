@@ -104,6 +104,13 @@ class Replica:
         self._collect()
         return time.monotonic() - t
 
+    async def aterminate(self, timeout: float = 30) -> float:
+        """terminate() without blocking the event loop (the stand-in Bot API runs on it)."""
+        return await asyncio.to_thread(self.terminate, timeout)
+
+    async def akill(self) -> None:
+        await asyncio.to_thread(self.kill)
+
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"

@@ -62,7 +62,7 @@ async def test_kill_rolling_restart_and_sigterm_lose_nothing_and_answer_once(tmp
             all_chats += chats
             burst = asyncio.create_task(lb.burst(updates, rate=40))
             await asyncio.sleep(0.5)
-            b.kill()
+            await b.akill()
             b.start()
             await burst
             await b.ready(http)
@@ -75,7 +75,7 @@ async def test_kill_rolling_restart_and_sigterm_lose_nothing_and_answer_once(tmp
             stream = asyncio.create_task(lb.burst(updates, rate=10))
             for r in (a, b):
                 await asyncio.sleep(0.5)
-                shutdowns.append(r.terminate())
+                shutdowns.append(await r.aterminate())
                 r.start()
                 await r.ready(http)
             await stream
@@ -89,7 +89,7 @@ async def test_kill_rolling_restart_and_sigterm_lose_nothing_and_answer_once(tmp
                 burst = asyncio.create_task(lb.burst(updates, rate=100))
                 await asyncio.sleep(0.3)
                 victim = (a, b)[run % 2]
-                shutdowns.append(victim.terminate())
+                shutdowns.append(await victim.aterminate())
                 await burst
                 victim.start()
                 await victim.ready(http)
@@ -119,7 +119,7 @@ async def test_kill_rolling_restart_and_sigterm_lose_nothing_and_answer_once(tmp
             assert len(all_chats) == sum(1 for c in all_chats if api.sent_per_chat.get(c) == 1)
         finally:
             for r in (a, b):
-                r.terminate()
+                await r.aterminate()
             await api.stop()
     for r in (a, b):
         assert TOKEN not in r.log
@@ -189,7 +189,7 @@ async def test_a_database_outage_fails_readiness_refuses_quickly_and_loses_nothi
             assert not any("noe gikk galt" in c.params.get("text", "") for c in api.calls_of("sendMessage"))
         finally:
             for r in (a, b):
-                r.terminate()
+                await r.aterminate()
             await api.stop()
     for r in (a, b):
         assert "Traceback" not in r.log, r.log[-3000:]
@@ -265,7 +265,7 @@ async def test_a_document_added_on_one_host_reaches_every_replica(tmp_path, pg_d
             assert (await d.ready(http))["build"] == new
         finally:
             for r in hosts:
-                r.terminate()
+                await r.aterminate()
             await api.stop()
     for r in hosts:
         assert "WARNING" not in r.log, r.log[-3000:]

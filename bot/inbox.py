@@ -39,6 +39,26 @@ DELIVER_TIMEOUT = 1.5  # the webhook answers 503 within about this long when the
 Handler = Callable[[InboxItem], Awaitable[None]]
 
 
+class StoreWatch:
+    """One log line when the store becomes unreachable and one when it is back, instead of
+    one per refused update."""
+
+    def __init__(self) -> None:
+        self.down_since: float | None = None
+        self.refused = 0
+
+    def failed(self, error: BaseException) -> None:
+        self.refused += 1
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+            log.warning("the state store is unreachable (%s): new updates get 503 until it is back, so Telegram delivers them again", error)
+
+    def ok(self) -> None:
+        if self.down_since is not None:
+            log.warning("the state store is reachable again after %.1f s; %d deliveries were refused meanwhile", time.monotonic() - self.down_since, self.refused)
+            self.down_since, self.refused = None, 0
+
+
 class Draining(Exception):
     """The replica is stopping and takes no new updates."""
 
@@ -60,6 +80,7 @@ class Inbox:
         self._unfinished: set[int] = set()  # stopped by the drain: to be given back
         self.draining = False
         self.finished = 0  # processed and marked done by this replica since start
+        self.watch = StoreWatch()
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -111,10 +132,13 @@ class Inbox:
             state = await asyncio.wait_for(self.store.inbox_receive(update_id, payload, self.owner, self.lease), DELIVER_TIMEOUT)
         except asyncio.TimeoutError as e:
             metrics.STORE_ERRORS.inc()
+            self.watch.failed(e)
             raise StoreError("the state store did not answer in time") from e
-        except StoreError:
+        except StoreError as e:
             metrics.STORE_ERRORS.inc()
+            self.watch.failed(e)
             raise
+        self.watch.ok()
         if state == "new":
             metrics.RECEIVED.inc()
             self._spawn(InboxItem(update_id, payload, 1, time.time()))
@@ -148,7 +172,8 @@ class Inbox:
                         metrics.STORE_ERRORS.inc()
                         if self.draining:
                             raise asyncio.CancelledError from e  # the drain releases it
-                        log.warning("update %s waits for the state store: %s", item.update_id, e)
+                        self.watch.failed(e)
+                        log.debug("update %s waits for the state store: %s", item.update_id, e)
                         metrics.RETRIED.inc()
                         await asyncio.sleep(delay)
                         delay = min(delay * 2, 4.0)
@@ -172,7 +197,8 @@ class Inbox:
                 break
             except StoreError as e:
                 metrics.STORE_ERRORS.inc()
-                log.warning("update %s answered, but cannot be marked done yet: %s", update_id, e)
+                self.watch.failed(e)
+                log.debug("update %s answered, but cannot be marked done yet: %s", update_id, e)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
         if not still_mine:

@@ -15,8 +15,14 @@ except ImportError:  # the postgres extra is not installed; open() says so
     class PoolTimeout(Exception):  # type: ignore[no-redef]
         pass
 
+import logging
+
 from .base import StoreError
 from .sql import SqlStore
+
+# The pool logs every failed reconnection (dozens a second during an outage); the bot says
+# once that the store is unreachable and once that it is back (bot.inbox.StoreWatch).
+logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 _MIGRATION_LOCK = 0x706F6C6963  # pg_advisory_xact_lock key: one replica migrates at a time
 CONNECT_TIMEOUT = 5  # seconds for the first connection at start-up

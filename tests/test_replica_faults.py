@@ -117,6 +117,8 @@ async def test_kill_rolling_restart_and_sigterm_lose_nothing_and_answer_once(tmp
             assert all(_metric(x, "policybot_ready") == 1 for x in after)
             assert all('policybot_build_info{build="' in "".join(x) for x in after)
             assert len(all_chats) == sum(1 for c in all_chats if api.sent_per_chat.get(c) == 1)
+            # six starts of two replicas; the webhook was registered once
+            assert len(api.calls_of("setWebhook")) == 1
         finally:
             for r in (a, b):
                 await r.aterminate()
@@ -150,6 +152,7 @@ async def test_a_database_outage_fails_readiness_refuses_quickly_and_loses_nothi
     await api.start()
     a = Replica("A", api.base_url, url, tmp_path / "a")
     b = Replica("B", api.base_url, url, tmp_path / "b")
+    c = Replica("C", api.base_url, url, tmp_path / "c")
     async with aiohttp.ClientSession() as http:
         try:
             await _started([a, b], http)
@@ -175,7 +178,10 @@ async def test_a_database_outage_fails_readiness_refuses_quickly_and_loses_nothi
             assert set(not_ready) == {"A", "B"} and max(not_ready.values()) <= 5.0, not_ready
             async with http.get(f"{a.base}/health/live") as resp:
                 assert resp.status == 200  # alive: nothing to restart
+            # a replica started during the outage waits for the database, saying so once
+            c.start()
             await asyncio.sleep(max(0.0, 10.0 - (time.monotonic() - down)))
+            assert c.proc.poll() is None
             await asyncio.to_thread(start_pg)
             await burst
             counts = await until_answered(api, chats, timeout=90)
@@ -186,12 +192,14 @@ async def test_a_database_outage_fails_readiness_refuses_quickly_and_loses_nothi
             assert not any(status == -1 for d in lb.deliveries for (_, status, _) in d.attempts)
             for r in (a, b):
                 await r.ready(http, timeout=10)
+            await c.ready(http, timeout=60)
+            assert c.log.count("waiting for the state database") == 1
             assert not any("noe gikk galt" in c.params.get("text", "") for c in api.calls_of("sendMessage"))
         finally:
-            for r in (a, b):
+            for r in (a, b, c):
                 await r.aterminate()
             await api.stop()
-    for r in (a, b):
+    for r in (a, b, c):
         assert "Traceback" not in r.log, r.log[-3000:]
 
 

@@ -143,7 +143,7 @@ async def test_a_schema_newer_than_the_code_is_refused_in_one_line(store):
     from bot.state import SchemaTooNew
 
     await store._change("INSERT INTO schema_version (version, applied, note) VALUES (?, ?, ?)", (LATEST + 1, time.time(), "from the future"))
-    with pytest.raises(SchemaTooNew, match=f"schema version {LATEST + 1}, newer than this version of the bot knows .{LATEST}.") as e:
+    with pytest.raises(SchemaTooNew, match=f"skjemaversjon {LATEST + 1}, nyere enn denne versjonen av boten kjenner .{LATEST}.") as e:
         await store.open()
     assert "\n" not in str(e.value)
 
@@ -203,3 +203,65 @@ async def test_a_replica_that_cannot_follow_a_build_does_not_reload_its_index(se
     assert await services.follow() is False
     assert await services.follow() is False
     assert services.retriever is before
+
+
+async def test_replicas_on_one_database_share_the_salt_or_refuse_a_different_one(tmp_path, pg_db, retriever):
+    """Without POLICYBOT_USER_SALT every replica takes the salt the first one put in the
+    store (a filter chosen on one applies on the other); a replica configured with a salt
+    the others do not use refuses to start, in one line."""
+    from bot.services import build_services
+    from bot.settings import Settings
+    from bot.state import StoreError
+
+    def replica(name: str, **kw):
+        return build_services(Settings(data_dir=tmp_path / name, index_dir=tmp_path / "unused", database_url=pg_db, **kw), retriever)
+
+    a, b = replica("a"), replica("b")
+    await a.open()
+    await b.open()
+    try:
+        assert a.engine.user(555) == b.engine.user(555)
+        assert load_salt(tmp_path / "a") != load_salt(tmp_path / "b")  # the files would differ
+    finally:
+        await a.close()
+        await b.close()
+    c = replica("c", user_salt="a different secret")
+    with pytest.raises(StoreError, match="POLICYBOT_USER_SALT er ikke det samme") as e:
+        await c.open()
+    assert "\n" not in str(e.value) and "a different secret" not in str(e.value)
+    await c.close()
+
+
+async def test_exactly_one_replica_registers_the_webhook(tmp_path, pg_db, retriever, caplog):
+    from bot.services import build_services
+    from bot.settings import Settings
+    from bot.telegram_inbox import claim_webhook
+
+    s = build_services(Settings(data_dir=tmp_path / "a", index_dir=tmp_path / "unused", database_url=pg_db), retriever)
+    await s.open()
+    try:
+        url = "https://bot.example.org/telegram"
+        claims = await asyncio.gather(*[claim_webhook(s, url, "secret", f"replica-{n}") for n in range(5)])
+        assert claims.count(True) == 1
+        assert await claim_webhook(s, url, "secret", "restarted") is False  # registered already
+        assert await claim_webhook(s, "https://typo.example.org/telegram", "secret", "misconfigured") is False
+        assert "NOT registering" in caplog.text
+    finally:
+        await s.close()
+
+
+async def test_pruning_runs_on_a_schedule(services):
+    from bot.telegram_app import prune_regularly
+
+    await services.store.save_answer("old", AnswerRecord("gammelt", Prefs(), "b", created=time.time() - 400 * 86400))
+    stop = asyncio.Event()
+    task = asyncio.create_task(prune_regularly(services, stop, every=0.1))
+    try:
+        for _ in range(100):
+            if (await services.store.summary()).questions == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert (await services.store.summary()).questions == 0
+    finally:
+        stop.set()
+        await task

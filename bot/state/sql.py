@@ -29,8 +29,8 @@ class SqlStore(StateStore):
         current = int(rows[0][0])
         if current > LATEST:
             raise SchemaTooNew(
-                f"the state database has schema version {current}, newer than this version of the bot knows ({LATEST}): "
-                "upgrade the bot (or restore a backup made before the upgrade)"
+                f"tilstandsdatabasen har skjemaversjon {current}, nyere enn denne versjonen av boten kjenner ({LATEST}): "
+                "oppgrader boten (eller gjenopprett en sikkerhetskopi fra før oppgraderingen)"
             )
         for version, note, statements in MIGRATIONS:
             if version <= current:

@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import hmac
 import logging
-import secrets
 import time
 from dataclasses import dataclass, field
 
@@ -86,7 +85,6 @@ def with_store(settings: Settings, work):
 
 
 SALT_CHECK = "salt_check"  # HMAC of a fixed text under the configured salt: never the salt
-SHARED_SALT = "user_salt"  # the salt itself, when replicas share a store and none is configured
 
 
 def salt_fingerprint(salt: bytes) -> str:
@@ -123,20 +121,21 @@ class Services:
         await self._agree_on_build()
 
     async def _agree_on_salt(self) -> None:
-        if self.salt_configured:
-            mine = salt_fingerprint(self.engine._salt)
-            stored = await self.store.init_meta(SALT_CHECK, mine)
-            if stored != mine:
-                raise StoreError(
-                    "POLICYBOT_USER_SALT er ikke det samme som de andre instansene bruker (tilstandsdatabasen har et annet "
-                    "fingeravtrykk): bruk samme salt overalt, ellers gjelder ikke brukernes valg på tvers av instanser"
-                )
-        else:
-            salt = await self.store.init_meta(SHARED_SALT, secrets.token_hex(32))
-            self.engine._salt = salt.encode()
-            await self.store.init_meta(SALT_CHECK, salt_fingerprint(salt.encode()))
-            if await self.store.get_meta(SALT_CHECK) != salt_fingerprint(salt.encode()):
-                raise StoreError("de andre instansene bruker POLICYBOT_USER_SALT: sett samme salt her også")
+        """Replicas on one database must hash users alike. The salt itself never goes into
+        the database (with it, anyone reading the database could try every Telegram id);
+        a fingerprint does, so a replica with another salt refuses to start."""
+        if not self.salt_configured:
+            raise StoreError(
+                "med delt tilstandsdatabase (POLICYBOT_DATABASE_URL) må POLICYBOT_USER_SALT være satt, "
+                "til samme hemmelighet på alle instanser"
+            )
+        mine = salt_fingerprint(self.engine._salt)
+        stored = await self.store.init_meta(SALT_CHECK, mine)
+        if stored != mine:
+            raise StoreError(
+                "POLICYBOT_USER_SALT er ikke det samme som de andre instansene bruker (tilstandsdatabasen har et annet "
+                "fingeravtrykk): bruk samme salt overalt, ellers gjelder ikke brukernes valg på tvers av instanser"
+            )
 
     async def _agree_on_build(self) -> None:
         index_dir = self.settings.resolved_index_dir
@@ -238,8 +237,7 @@ def build_services(settings: Settings, retriever: Retriever | None = None, batch
         translate.warm()
     store = build_store(settings)
     configured = settings.user_salt.get_secret_value() if settings.user_salt else None
-    # With a shared store and no configured salt, the store's salt replaces this one at open().
-    salt = load_salt(settings.data_dir, configured) if configured or not settings.database_url else b"not-yet-opened"
+    salt = load_salt(settings.data_dir, configured)
     engine = Engine(
         retriever, store, salt,
         per_page=settings.results_per_page,

@@ -205,10 +205,10 @@ async def test_a_replica_that_cannot_follow_a_build_does_not_reload_its_index(se
     assert services.retriever is before
 
 
-async def test_replicas_on_one_database_share_the_salt_or_refuse_a_different_one(tmp_path, pg_db, retriever):
-    """Without POLICYBOT_USER_SALT every replica takes the salt the first one put in the
-    store (a filter chosen on one applies on the other); a replica configured with a salt
-    the others do not use refuses to start, in one line."""
+async def test_replicas_on_one_database_need_the_same_salt(tmp_path, pg_db, retriever):
+    """Replicas on one database hash users alike or do not start: without
+    POLICYBOT_USER_SALT, or with one the others do not use, a replica refuses in one line.
+    The database holds a fingerprint, never the salt."""
     from bot.services import build_services
     from bot.settings import Settings
     from bot.state import StoreError
@@ -216,20 +216,22 @@ async def test_replicas_on_one_database_share_the_salt_or_refuse_a_different_one
     def replica(name: str, **kw):
         return build_services(Settings(data_dir=tmp_path / name, index_dir=tmp_path / "unused", database_url=pg_db, **kw), retriever)
 
-    a, b = replica("a"), replica("b")
+    a, b = replica("a", user_salt="the shared secret"), replica("b", user_salt="the shared secret")
     await a.open()
     await b.open()
     try:
         assert a.engine.user(555) == b.engine.user(555)
-        assert load_salt(tmp_path / "a") != load_salt(tmp_path / "b")  # the files would differ
+        dump = str(await a.store._fetch("SELECT key, value FROM meta"))
+        assert "the shared secret" not in dump
     finally:
         await a.close()
         await b.close()
-    c = replica("c", user_salt="a different secret")
-    with pytest.raises(StoreError, match="POLICYBOT_USER_SALT er ikke det samme") as e:
-        await c.open()
-    assert "\n" not in str(e.value) and "a different secret" not in str(e.value)
-    await c.close()
+    for kw, expected in (({"user_salt": "a different secret"}, "POLICYBOT_USER_SALT er ikke det samme"), ({}, "må POLICYBOT_USER_SALT være satt")):
+        c = replica("c", **kw)
+        with pytest.raises(StoreError, match=expected) as e:
+            await c.open()
+        assert "\n" not in str(e.value) and "secret" not in str(e.value)
+        await c.close()
 
 
 async def test_exactly_one_replica_registers_the_webhook(tmp_path, pg_db, retriever, caplog):
@@ -237,7 +239,7 @@ async def test_exactly_one_replica_registers_the_webhook(tmp_path, pg_db, retrie
     from bot.settings import Settings
     from bot.telegram_inbox import claim_webhook
 
-    s = build_services(Settings(data_dir=tmp_path / "a", index_dir=tmp_path / "unused", database_url=pg_db), retriever)
+    s = build_services(Settings(data_dir=tmp_path / "a", index_dir=tmp_path / "unused", database_url=pg_db, user_salt="s"), retriever)
     await s.open()
     try:
         url = "https://bot.example.org/telegram"
@@ -265,3 +267,19 @@ async def test_pruning_runs_on_a_schedule(services):
     finally:
         stop.set()
         await task
+
+
+async def test_readiness_tells_the_truth(services):
+    """Ready only when the store answers and this replica serves the published build;
+    draining is never ready. (A stopped database: tests/test_replica_faults.py.)"""
+    from bot.health import readiness
+
+    draining = asyncio.Event()
+    status, body = await readiness(services, draining)
+    assert status == 200 and body["build"] == services.retriever.build
+    await services.store.set_meta("build", "f4-published-elsewhere")
+    status, body = await readiness(services, draining)
+    assert status == 503 and body["published"] == "f4-published-elsewhere"
+    await services.store.set_meta("build", services.retriever.build)
+    draining.set()
+    assert (await readiness(services, draining))[0] == 503

@@ -237,22 +237,46 @@ async def test_filters_by_button_restrict_answers(bot):
     assert "bare løfter" in sent["text"]
 
 
-async def test_admin_reload_swaps_the_index(bot):
-    sent = await bot.ask("/oppdater", user_id=1)
-    assert "administratorer" in sent["text"]
-    old = bot.engine.retriever
-    before = len(bot.api.calls_of("sendMessage"))
-    # questions in flight while the index is swapped are all answered
-    for q in ("skole", "helse", "politi"):
-        bot.api.push_text(q, user_id=3)
-    bot.api.push_text("/oppdater", user_id=999)
-    for q in ("bolig", "klima", "kontantstøtten"):
-        bot.api.push_text(q, user_id=4)
-    calls = await bot.api.wait_for("sendMessage", before + 7)
-    texts = [c.params["text"] for c in calls[before:]]
-    assert sum("lastet inn på nytt" in t for t in texts) == 1
-    assert not any("noe gikk galt" in t for t in texts)
-    assert bot.engine.retriever is not old and len(bot.engine.retriever.chunks) == len(old.chunks)
+async def test_admin_reload_swaps_the_index(tmp_path, retriever, built_index, embedder):
+    """/oppdater says when nothing is new; after `index build` it swaps the new build in,
+    says which document changed, and questions in flight meanwhile are all answered."""
+    import shutil
+
+    from corpus import BUILTIN_DIR
+    from index.manifest import load_corpus
+    from index.store import build_index
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(built_index[0], index_dir)
+    bot = await start_bot(tmp_path / "data", retriever, index_dir=index_dir)
+    try:
+        sent = await bot.ask("/oppdater", user_id=1)
+        assert "administratorer" in sent["text"]
+        sent = await bot.ask("/oppdater", user_id=999)
+        assert sent["text"].startswith("Ingenting nytt") and retriever.build in sent["text"]
+
+        corpus_dir = tmp_path / "corpus"
+        shutil.copytree(BUILTIN_DIR, corpus_dir, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+        doc = corpus_dir / "oslo-ap-trygghet-for-alle.txt"
+        doc.write_text(doc.read_text(encoding="utf-8") + "\nEn ny setning om trygghet i parkene.\n", encoding="utf-8")
+        new = build_index(load_corpus(corpus_dir), index_dir, embedder).build
+        old = bot.engine.retriever
+        before = len(bot.api.calls_of("sendMessage"))
+        # questions in flight while the index is swapped are all answered
+        for q in ("skole", "helse", "politi"):
+            bot.api.push_text(q, user_id=3)
+        bot.api.push_text("/oppdater", user_id=999)
+        for q in ("bolig", "klima", "kontantstøtten"):
+            bot.api.push_text(q, user_id=4)
+        calls = await bot.api.wait_for("sendMessage", before + 7)
+        texts = [c.params["text"] for c in calls[before:]]
+        (reply,) = [t for t in texts if "Ny indeks publisert" in t]
+        assert f"bygg {new} (var {old.build})" in reply and "Endret: Trygghet for alle" in reply
+        assert not any("noe gikk galt" in t for t in texts)
+        assert bot.engine.retriever is not old and bot.engine.retriever.build == new
+        assert await bot.services.store.get_build() == new
+    finally:
+        await stop_bot(bot)
 
 
 async def test_429_is_retried_and_the_answer_sent_once(tmp_path, retriever):

@@ -132,8 +132,9 @@ class Inbox:
             state = await asyncio.wait_for(self.store.inbox_receive(update_id, payload, self.owner, self.lease), DELIVER_TIMEOUT)
         except asyncio.TimeoutError as e:
             metrics.STORE_ERRORS.inc()
-            self.watch.failed(e)
-            raise StoreError("the state store did not answer in time") from e
+            error = StoreError(f"no answer within {DELIVER_TIMEOUT} s")
+            self.watch.failed(error)
+            raise error from e
         except StoreError as e:
             metrics.STORE_ERRORS.inc()
             self.watch.failed(e)
@@ -213,7 +214,9 @@ class Inbox:
             free = self.concurrency - len(self._tasks)
             if free > 0:
                 try:
-                    for item in await self.store.inbox_lease(self.owner, min(free, 32), self.lease):
+                    for item in await self.store.inbox_lease(self.owner, min(free, 32), self.lease, in_hand=list(self._tasks)):
+                        if item.update_id in self._tasks:
+                            continue
                         metrics.RETRIED.inc()
                         log.info("took over update %s (attempt %d)", item.update_id, item.attempts)
                         self._spawn(item)

@@ -108,6 +108,13 @@ async def test_the_inbox_keeps_an_update_until_it_is_answered(store):
     assert await store.inbox_renew("A", [3], lease=30) == 1
     assert await store.inbox_counts() == {"received": 0, "leased": 1, "done": 2}
 
+    # A's commit of 4 went through but A never heard (a timeout): A's sweep finds it
+    assert await store.inbox_receive(4, "{}", "A", lease=30) == "new"
+    assert await store.inbox_lease("A", 10, lease=30, in_hand=[3, 4]) == []
+    assert await store.inbox_lease("B", 10, lease=30, in_hand=[]) == []  # not B's
+    assert [i.update_id for i in await store.inbox_lease("A", 10, lease=30, in_hand=[3])] == [4]
+    assert [i.update_id for i in await store.inbox_lease("A", 10, lease=30, in_hand=[])] == [3, 4]
+
 
 async def test_concurrent_leases_never_hand_out_the_same_update(store):
     for uid in range(100, 140):

@@ -125,9 +125,10 @@ class StateStore(ABC):
         replica holds a live lease on it) or "done" (answered already: drop it)."""
 
     @abstractmethod
-    async def inbox_lease(self, owner: str, limit: int, lease: float) -> list[InboxItem]:
-        """Take up to ``limit`` updates that nobody holds (never taken, released, or whose
-        lease expired), oldest first; replicas never take the same one."""
+    async def inbox_lease(self, owner: str, limit: int, lease: float, in_hand: list[int] | None = None) -> list[InboxItem]:
+        """Take up to ``limit`` updates that nobody holds (released, or whose lease
+        expired), oldest first; replicas never take the same one. With ``in_hand``, also
+        ``owner``'s own leased updates that are not in that list."""
 
     @abstractmethod
     async def inbox_renew(self, owner: str, update_ids: list[int], lease: float) -> int: ...

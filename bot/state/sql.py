@@ -109,14 +109,21 @@ class SqlStore(StateStore):
         rows = await self._fetch("SELECT state FROM inbox WHERE update_id = ?", (uid,))
         return "done" if rows and rows[0][0] == "done" else "held"
 
-    async def inbox_lease(self, owner: str, limit: int, lease: float) -> list[InboxItem]:
+    async def inbox_lease(self, owner: str, limit: int, lease: float, in_hand: list[int] | None = None) -> list[InboxItem]:
         now = time.time()
+        orphans, params = "", ()
+        if in_hand is not None:
+            # also this owner's own leases it is not working on: a commit whose answer was
+            # lost (a timeout while the database went away) left them behind
+            keep = f" AND update_id NOT IN ({','.join('?' * len(in_hand))})" if in_hand else ""
+            orphans = f" OR (owner = ? AND state = 'leased'{keep})"
+            params = (owner, *map(int, in_hand))
         rows = await self._fetch(
             "UPDATE inbox SET state = 'leased', owner = ?, lease_until = ?, attempts = attempts + 1 "
-            "WHERE update_id IN (SELECT update_id FROM inbox WHERE state <> 'done' AND lease_until < ? "
+            f"WHERE update_id IN (SELECT update_id FROM inbox WHERE state <> 'done' AND (lease_until < ?{orphans}) "
             f"ORDER BY update_id LIMIT ?{self._skip_locked}) "
             "RETURNING update_id, payload, attempts, received",
-            (owner, now + lease, now, int(limit)),
+            (owner, now + lease, now, *params, int(limit)),
         )
         return sorted((InboxItem(int(u), p, int(a), float(r)) for u, p, a, r in rows), key=lambda i: i.update_id)
 

@@ -22,9 +22,15 @@ from .state import StoreError
 READY_TIMEOUT = 1.0  # a store slower than this counts as unreachable
 
 
-async def readiness(services: Services, draining: asyncio.Event, in_hand: Callable[[], int] = lambda: 0) -> tuple[int, dict]:
+async def readiness(
+    services: Services, draining: asyncio.Event, in_hand: Callable[[], int] = lambda: 0, problems: Callable[[], list[str]] = lambda: []
+) -> tuple[int, dict]:
     served = services.retriever.build
     body = {"build": served, "chunks": len(services.retriever.chunks), "pending_updates": in_hand()}
+    failed = problems()
+    if failed:  # a channel that cannot go on (a revoked token): the server is stopping
+        metrics.READY.set(0)
+        return 503, {"status": "failed", "problems": failed, **body}
     if draining.is_set():
         return 503, {"status": "stopping", **body}
     try:
@@ -40,15 +46,17 @@ async def readiness(services: Services, draining: asyncio.Event, in_hand: Callab
     return 200, {"status": "ok", **body}
 
 
-def health_routes(services: Services, draining: asyncio.Event, in_hand: Callable[[], int] = lambda: 0) -> list[web.RouteDef]:
+def health_routes(
+    services: Services, draining: asyncio.Event, in_hand: Callable[[], int] = lambda: 0, problems: Callable[[], list[str]] = lambda: []
+) -> list[web.RouteDef]:
     async def live(request: web.Request) -> web.Response:
         return web.json_response({"status": "alive"})
 
     async def ready(request: web.Request) -> web.Response:
-        status, body = await readiness(services, draining, in_hand)
+        status, body = await readiness(services, draining, in_hand, problems)
         return web.json_response(body, status=status)
 
     async def metrics_page(request: web.Request) -> web.Response:
         return web.Response(body=metrics.render(), headers={"Content-Type": metrics.CONTENT_TYPE})
 
-    return [web.get("/health/live", live), web.get("/health/ready", ready), web.get("/health", ready), web.get("/metrics", metrics_page)]
+    return [web.get("/health/live", live), web.get("/health/ready", ready), web.get("/health", ready, name="health"), web.get("/metrics", metrics_page)]

@@ -1,7 +1,12 @@
 """The one server: it owns the aiohttp application and the process lifecycle.
 
-    GET  /health     200 {"status": "ok", "chunks", "build", "pending_updates"} while
-                     serving, 503 {"status": "stopping"} while draining
+    GET  /health/live    200 while the process answers at all
+    GET  /health/ready   200 {"status": "ok", "chunks", "build", "pending_updates"} when
+                         this replica should get traffic; 503 with the reason while
+                         draining, while the state store is unreachable, or while it
+                         serves another build than the published one
+    GET  /health         the same as /health/ready
+    GET  /metrics        Prometheus metrics (bot.metrics)
     (routes the channels add: Telegram's webhook, the web chat)
 
 :func:`serve` opens the services (store, migrations, pruning), follows index builds that
@@ -32,7 +37,9 @@ from typing import Protocol
 
 from aiohttp import web
 
+from .health import health_routes
 from .services import Services
+from .state import StoreError
 
 log = logging.getLogger("policybot.server")
 FOLLOW_SECONDS = 3.0  # how often a replica checks the store for a build another one published
@@ -61,31 +68,28 @@ def _problems(channels: Sequence[Channel]) -> list[str]:
     return [p for c in channels if (p := getattr(c, "problem", lambda: "")())]
 
 
-def health_payload(services: Services, channels: Sequence[Channel] = ()) -> dict:
-    r = services.retriever
-    return {
-        "status": "ok",
-        "chunks": len(r.chunks),
-        "build": r.index.path.name,
-        "pending_updates": sum(c.pending() for c in channels),
-    }
-
-
 def make_app(services: Services, channels: Sequence[Channel], draining: asyncio.Event) -> web.Application:
-    async def health(request: web.Request) -> web.Response:
-        problems = _problems(channels)
-        if problems:
-            return web.json_response({"status": "failed", "problems": problems}, status=503)
-        if draining.is_set():
-            return web.json_response({"status": "stopping"}, status=503)
-        return web.json_response(health_payload(services, channels))
-
     middlewares = [m for c in channels for m in (c.middlewares() if hasattr(c, "middlewares") else [])]
     app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares, handler_args={"max_line_size": MAX_LINE, "max_field_size": MAX_LINE})
-    app.router.add_get("/health", health, name="health")
+    app.router.add_routes(health_routes(services, draining, lambda: sum(c.pending() for c in channels), lambda: _problems(channels)))
     for channel in channels:
         app.router.add_routes(channel.routes(draining))
     return app
+
+
+async def prune_regularly(services: Services, stop: asyncio.Event, every: float | None = None) -> None:
+    """Retention and TTL while the bot runs, not only at start."""
+    every = every or services.settings.prune_interval_minutes * 60.0
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), every)
+            return
+        except asyncio.TimeoutError:
+            pass
+        try:
+            await services.prune()
+        except StoreError as e:
+            log.warning("pruning failed, trying again later: %s", e)
 
 
 async def follow_builds(services: Services, stop: asyncio.Event) -> None:
@@ -99,6 +103,8 @@ async def follow_builds(services: Services, stop: asyncio.Event) -> None:
             return
         try:
             await services.follow()
+        except StoreError as e:  # the inbox says it once; keep serving the current index
+            log.debug("could not follow the published build: %s", e)
         except Exception as e:  # noqa: BLE001 - keep serving the current index
             log.warning("could not follow the published build: %s", e)
 
@@ -132,11 +138,12 @@ async def serve(
     await services.open()
     follower = asyncio.create_task(follow_builds(services, stop_follow))
     watchers: list[asyncio.Task] = []
+    pruner = asyncio.create_task(prune_regularly(services, stop_follow))
     try:
         if signals:
             _on_signals(stop)
         if port:  # before any channel starts: a busy port must not leave a webhook registered
-            runner = web.AppRunner(make_app(services, channels, draining), access_log=None)
+            runner = web.AppRunner(make_app(services, channels, draining), access_log=None, shutdown_timeout=1.0)
             await runner.setup()
             await web.TCPSite(runner, host, port).start()
             if on_listening is None:
@@ -164,7 +171,7 @@ async def serve(
         if runner is not None:
             await runner.cleanup()
         stop_follow.set()
-        await follower
+        await asyncio.gather(follower, pruner)
         await services.close()
         log.log(logging.INFO if signals else logging.DEBUG, "stopped")
     problems = _problems(channels)

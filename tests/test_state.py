@@ -244,7 +244,7 @@ async def test_replicas_on_one_database_need_the_same_salt(tmp_path, pg_db, retr
 async def test_exactly_one_replica_registers_the_webhook(tmp_path, pg_db, retriever, caplog):
     from bot.services import build_services
     from bot.settings import Settings
-    from bot.telegram_inbox import claim_webhook
+    from bot.channels.telegram.inbox import claim_webhook
 
     s = build_services(Settings(data_dir=tmp_path / "a", index_dir=tmp_path / "unused", database_url=pg_db, user_salt="s"), retriever)
     await s.open()
@@ -260,7 +260,7 @@ async def test_exactly_one_replica_registers_the_webhook(tmp_path, pg_db, retrie
 
 
 async def test_pruning_runs_on_a_schedule(services):
-    from bot.telegram_app import prune_regularly
+    from bot.server import prune_regularly
 
     await services.store.save_answer("old", AnswerRecord("gammelt", Prefs(), "b", created=time.time() - 400 * 86400))
     stop = asyncio.Event()

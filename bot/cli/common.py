@@ -78,6 +78,64 @@ def services_of(s: Settings):
     return guard(build_services, s)
 
 
+def shared(s: Settings, work):
+    """``await work(store)`` against the shared store (PostgreSQL), or None without one."""
+    if s.database_url is None:
+        return None
+    from ..builds import CorpusConflict
+    from ..services import with_store
+    from ..state import StoreError
+
+    try:
+        return with_store(s, work)
+    except (StoreError, CorpusConflict, FileNotFoundError) as e:
+        fail(str(e))
+
+
+def pull_corpus(s: Settings) -> None:
+    """Take the corpus another host shared, before changing or building this one's."""
+    from corpus import BUILTIN_DIR
+
+    from ..builds import pull_corpus as pull
+
+    source = s.resolved_corpus_dir
+    target = s.corpus_dir or s.local_corpus_dir
+    builtin = source.resolve() == BUILTIN_DIR.resolve()
+    result = shared(s, lambda store: pull(store, source, target, s.data_dir, builtin=builtin))
+    for note in result.notes if result else []:
+        typer.echo(f"Merk: {note}", err=True)
+
+
+def push_corpus(s: Settings, target) -> None:
+    from ..builds import push_corpus as push
+
+    if s.database_url is not None:
+        shared(s, lambda store: push(store, target, s.data_dir))
+        typer.echo("Korpuset er delt med de andre vertene gjennom tilstandsdatabasen.")
+
+
+def publish(s: Settings, name: str) -> None:
+    """Share this host's corpus and build through the store; /oppdater then serves it."""
+    from ..builds import STAGED_KEY, push_corpus, upload_build
+
+    async def work(store):
+        await push_corpus(store, s.resolved_corpus_dir, s.data_dir)
+        await upload_build(store, s.resolved_index_dir, name)
+        before = await store.get_meta(STAGED_KEY)
+        await store.set_meta(STAGED_KEY, name)
+        return before
+
+    if s.database_url is not None and shared(s, work) != name:
+        typer.echo(f"Publisert i tilstandsdatabasen: bygg {name}. Send /oppdater i Telegram, så bytter alle instanser til det.")
+
+
+def adopt_published(s: Settings) -> None:
+    """With a shared store: serve what the other replicas serve (fetched before loading)."""
+    from ..builds import adopt_published as adopt
+
+    shared(s, lambda store: adopt(store, s.resolved_index_dir))
+
+
 def ensure_index(s: Settings) -> None:
     """Build the index first when there is none (the run command's first start), or when
     the published one was built by an older version of the bot (after an upgrade). Vectors
@@ -104,6 +162,7 @@ def build(s: Settings, force: bool, report_to_stderr: bool = False) -> None:
 
     from index.store import IndexStoreError, build_index
 
+    pull_corpus(s)
     corpus = corpus_of(s)
     embedder = embedder_of(s)
     bar: list[tqdm] = []
@@ -142,6 +201,7 @@ def build(s: Settings, force: bool, report_to_stderr: bool = False) -> None:
         typer.echo(f"Merk: {note}", err=True)
     if report.noop:
         typer.echo(f"Indeksen er allerede oppdatert ({report.chunks} passasjer, bygg {report.build}). Ingenting å gjøre.", err=report_to_stderr)
+        publish(s, report.build)
         return
     if report.reason:
         typer.echo(report.reason, err=report_to_stderr)
@@ -156,3 +216,4 @@ def build(s: Settings, force: bool, report_to_stderr: bool = False) -> None:
     for label, ids in (("nye", report.added), ("endret", report.changed), ("fjernet", report.removed)):
         if ids and len(ids) < len(corpus.documents) + len(report.removed):
             typer.echo(f"  {label}: {', '.join(ids)}", err=report_to_stderr)
+    publish(s, report.build)

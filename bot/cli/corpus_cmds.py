@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from .common import corpus_of, fail, settings_of
+from .common import corpus_of, fail, pull_corpus, push_corpus, settings_of
 from .root import corpus_app
 
 
@@ -71,6 +71,7 @@ def corpus_add(
     from index.ingest import IngestError, add_document
 
     s = settings_of(ctx)
+    pull_corpus(s)
     target = s.resolved_corpus_dir
     copied = False
     if target.resolve() == BUILTIN_DIR.resolve():
@@ -87,4 +88,5 @@ def corpus_add(
         fail(str(e))
     if copied:
         typer.echo(f"Kopierte det innebygde korpuset til {target}; det brukes heretter.")
+    push_corpus(s, target)
     typer.echo(f"La til '{doc.id}' ({doc.citation()}) i {target}. Kjør `policybot index build` for å indeksere det.")

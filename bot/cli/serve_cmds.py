@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from .common import ensure_index, fail, guard, services_of, settings_of
+from .common import adopt_published, ensure_index, fail, guard, services_of, settings_of
 from .root import app
 
 log = logging.getLogger("policybot")
@@ -46,6 +46,7 @@ def run_cmd(
         fail("webhook-modus trenger POLICYBOT_WEBHOOK_URL (den offentlige adressen)", 2)
     if webhook and not s.webhook_secret:
         fail("webhook-modus trenger POLICYBOT_WEBHOOK_SECRET (Telegram sender den med hver oppdatering)", 2)
+    adopt_published(s)  # with a shared store: what the other replicas serve
     ensure_index(s)
     if not apertium_available():
         log.warning(status())
@@ -175,7 +176,7 @@ def health_cmd(ctx: typer.Context) -> None:
     if not port:
         fail("ingen helseport: sett POLICYBOT_HEALTH_PORT (polling) eller POLICYBOT_WEBHOOK_URL (webhook-modus)", 2)
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=3) as r:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=3) as r:
             typer.echo(r.read().decode())
     except OSError as e:
         fail(f"ingen svar fra /health på port {port}: {e}")

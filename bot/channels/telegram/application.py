@@ -34,7 +34,8 @@ from telegram.ext import (
 from ... import commands
 from ...services import Services
 from .handlers import TelegramBot
-from .webhook import webhook_route
+from .inbox import WEBHOOK_KEY, TelegramInbox, claim_webhook
+from .webhook import InFlight, webhook_route
 
 log = logging.getLogger("policybot.telegram")
 # Calls that are safe to repeat after a timeout (a repeated sendMessage could duplicate).
@@ -171,7 +172,8 @@ def build_application(services: Services, *, updater: bool = True) -> Applicatio
 
 class TelegramChannel:
     """Telegram, run beside the server's aiohttp application: long polling, or webhook
-    mode (updates arrive on the server's route from :func:`webhook_route`)."""
+    mode (updates arrive on the server's route from :func:`webhook_route`). Both put every
+    update through the durable inbox (:mod:`.inbox`)."""
 
     def __init__(self, services: Services, *, webhook: bool = False, register_webhook: bool = True) -> None:
         self.services = services
@@ -186,6 +188,8 @@ class TelegramChannel:
         if isinstance(limiter, RetryingRateLimiter):
             limiter.on_invalid_token = self._token_rejected  # sends (getUpdates bypasses it)
         self.application.bot_data["redaction"].on_invalid_token = self._token_rejected  # polling
+        self.inbox = TelegramInbox(services, self.application, self.application.bot_data["policybot"].store_failed)
+        self.in_flight = InFlight()
 
     def _token_rejected(self) -> None:
         """Telegram answered 401 while the bot was running: the token was revoked or
@@ -211,44 +215,57 @@ class TelegramChannel:
         settings = self.services.settings
         await app.initialize()
         await app.bot.set_my_commands([BotCommand(c, d) for c, d in commands.menu()])
-        await app.start()
         self._loop = asyncio.get_running_loop()
         self._started = True
         if self.webhook:
+            await app.start()  # nothing arrives on its queue: the route hands updates to the inbox
+            if not self.services.shared:
+                log.warning(
+                    "webhook mode with the state in SQLite (%s): run exactly ONE replica. Several replicas need "
+                    "POLICYBOT_DATABASE_URL (PostgreSQL); on separate SQLite files each answers every update Telegram gives it",
+                    settings.state_db,
+                )
+            self.inbox.start()
             if self.register_webhook:
                 url = settings.webhook_url.rstrip("/") + "/" + settings.webhook_path.strip("/")
-                try:
-                    await app.bot.set_webhook(
-                        url=url,
-                        secret_token=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
-                        allowed_updates=Update.ALL_TYPES,
-                    )
-                except BadRequest as e:
-                    raise WebhookRefused(f"Telegram avviste webhook-adressen {url} ({e.message}); sjekk POLICYBOT_WEBHOOK_URL") from None
+                secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+                if await claim_webhook(self.services, url, secret, self.inbox.owner):
+                    try:
+                        await app.bot.set_webhook(url=url, secret_token=secret or None, allowed_updates=Update.ALL_TYPES)
+                    except BadRequest as e:
+                        await self.services.store.delete_meta(WEBHOOK_KEY)  # not registered after all
+                        raise WebhookRefused(f"Telegram avviste webhook-adressen {url} ({e.message}); sjekk POLICYBOT_WEBHOOK_URL") from None
+                    log.info("registered the webhook")
         else:
+            # The Updater fills the application's queue; the inbox takes from it (so the
+            # application itself is not started: it would consume the queue on its own).
+            self.inbox.start(polling=True)
             log.info("starting long polling")
             await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False, **polling)
 
     def routes(self, draining: asyncio.Event) -> list[web.RouteDef]:
         if not self.webhook:
             return []
-        return [webhook_route(self.services, self.application, draining)]
+        return [webhook_route(self.services, self.application, self.inbox, draining, self.in_flight)]
 
     def pending(self) -> int:
-        return self.application.update_queue.qsize()
+        return self.inbox.pending()
 
     async def stop(self) -> None:
-        """Stop fetching (polling acknowledges what it fetched), answer the updates in hand,
-        shut down."""
+        """Stop fetching (polling acknowledges what it fetched), let webhook requests already
+        inside finish committing, finish or give back the updates in hand within
+        POLICYBOT_DRAIN_SECONDS, shut down."""
         app = self.application
-        log.info("stopping: answering the %d updates in hand", self.pending())
+        log.info("stopping: refusing new updates, finishing the %d in hand", self.pending())
         try:
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()
         except TelegramError as e:  # e.g. the token was revoked: nothing can be acknowledged
             log.warning("could not stop polling cleanly: %s", type(e).__name__)
+        await self.in_flight.wait(2.0)
+        await self.inbox.drain(self.services.settings.drain_seconds)
         if app.running:
-            await app.stop()  # processes the queue and waits for running handlers
+            await app.stop()
         try:
             await app.shutdown()
         except (TelegramError, RuntimeError) as e:

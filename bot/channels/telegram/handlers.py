@@ -42,8 +42,11 @@ from ... import commands
 from ...render_html import citation as citation_html
 from ...render_html import quote as quote_html
 from ...render_html import render
+from ... import metrics
+from ...builds import Change
 from ...engine import ADMIT, TELL
 from ...services import Services
+from ...state import StoreError
 from ...views import View
 
 log = logging.getLogger("policybot.telegram")
@@ -79,6 +82,31 @@ def keyboard(view: View) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows) if rows else None
 
 
+def store_failure(error: BaseException | None) -> bool:
+    """The error (or what caused it) is the state store being unreachable."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, StoreError):
+            return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
+
+
+def reload_text(change: Change) -> str:
+    """What /oppdater says: what changed, or that nothing did."""
+    if change.nothing:
+        return f"Ingenting nytt: alle instanser serverer allerede bygg {change.after} ({change.chunks} avsnitt). Kjør `policybot index build` etter at korpuset er endret."
+    parts = [f"Ny indeks publisert: bygg {change.after} (var {change.before}), {change.chunks} avsnitt."]
+    for label, titles in (("Nye dokumenter", change.added), ("Endret", change.changed), ("Fjernet", change.removed)):
+        if titles:
+            parts.append(f"{label}: {', '.join(titles)}.")
+    if not (change.added or change.changed or change.removed):
+        parts.append("Dokumentene er de samme (ordlisten, modellen eller formatet er endret).")
+    parts.append("Alle instanser bytter innen noen sekunder.")
+    return " ".join(parts)
+
+
 class TelegramBot:
     """Handlers bound to one set of services."""
 
@@ -86,6 +114,7 @@ class TelegramBot:
         self.services = services
         self.engine = services.engine
         self.admins = set(services.settings.admin_ids)
+        self.store_failed: set[int] = set()  # updates whose handler failed on the store: retried, no «Beklager»
 
     def _user(self, update: Update) -> str:
         user = update.effective_user
@@ -172,15 +201,14 @@ class TelegramBot:
             await update.effective_message.reply_text(ADMINS_ONLY)
             return
         try:
-            before, after = await self.services.reload()
+            change = await self.services.reload()
+        except StoreError:
+            raise  # retried once the store answers
         except Exception as e:  # noqa: BLE001 - report any failure, keep serving the old index
-            log.exception("reload failed")
+            log.warning("reload failed: %s: %s", type(e).__name__, e)
             await update.effective_message.reply_text(f"Kunne ikke laste ny indeks, beholder den gamle: {type(e).__name__}: {e}")
             return
-        await update.effective_message.reply_text(
-            f"Indeksen er lastet inn på nytt: {len(self.engine.retriever.chunks)} avsnitt (bygg {after}, var {before}). "
-            "Alle instanser bytter innen noen sekunder."
-        )
+        await update.effective_message.reply_text(reload_text(change))
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -217,8 +245,11 @@ class TelegramBot:
         if await self._over_limit(update):
             return
         source = "group" if message.chat.type != ChatType.PRIVATE else "private"
-        view = await self.engine.ask(text, self._user(update), source)
-        await self._send(message, view, quote=source == "group")
+        with metrics.timed("search"):
+            view = await self.engine.ask(text, self._user(update), source)
+        metrics.count_answer(view)
+        with metrics.timed("send"):
+            await self._send(message, view, quote=source == "group")
 
     async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._send(update.effective_message, self.engine.not_text())
@@ -275,6 +306,11 @@ class TelegramBot:
 
     async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         uid = update.update_id if isinstance(update, Update) else None
+        if uid is not None and store_failure(context.error):
+            # not the user's problem: the inbox retries the update once the store answers
+            self.store_failed.add(uid)
+            log.debug("update %s: the state store failed (%s); it will be retried", uid, context.error)
+            return
         if isinstance(context.error, Forbidden):
             # the user blocked the bot, or it may not post in that chat: nothing to tell them
             log.info("update %s: Telegram refused to deliver (%s); nothing more is sent", uid, context.error)

@@ -4,14 +4,14 @@
                                      X-Telegram-Bot-Api-Secret-Token must match
                                      POLICYBOT_WEBHOOK_SECRET, else 403
 
-While the server drains (shutdown), new updates get 503, so Telegram delivers them again
-later (to this or another replica). An update id is claimed in the state store before it
-is queued (a unique key), so an update delivered twice, to this replica or another, is
-answered once. A body that is not a Telegram update gets 400 and queues nothing: that
-includes fields of the wrong type or out of range (``date: 1e300``, an ``update_id`` past
-2^63, a numeric ``text``), which used to give a 500 and a traceback. A secret header that
-is not UTF-8 gets 403 like a wrong one. When the store cannot record the update id (a
-full disk), the update is queued anyway: answered at least once beats not at all.
+Every update is committed to the durable inbox (:mod:`bot.inbox`) before the route
+answers 200, so nothing acknowledged is lost; an update delivered twice, to this replica or
+another, is answered once. While the server drains (shutdown), and while the state store
+cannot record an update (unreachable, a full disk: within about 2 s), new updates get 503,
+so Telegram delivers them again later (to this or another replica). A body that is not a
+Telegram update gets 400 and records nothing: that includes fields of the wrong type or
+out of range (``date: 1e300``, an ``update_id`` past 2^63, a numeric ``text``). A secret
+header that is not UTF-8 gets 403 like a wrong one.
 """
 from __future__ import annotations
 
@@ -24,8 +24,11 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
+from ... import metrics
+from ...inbox import Draining
 from ...services import Services
 from ...state import StoreError
+from .inbox import TelegramInbox
 
 log = logging.getLogger("policybot.webhook")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -60,7 +63,31 @@ def _secret_matches(given: str, secret: str) -> bool:
     return bool(secret) and hmac.compare_digest(given_bytes, secret.encode())
 
 
-def webhook_route(services: Services, application: Application, draining: asyncio.Event) -> web.RouteDef:
+class InFlight:
+    """Counts webhook requests being handled, so the drain can wait for them."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self._zero = asyncio.Event()
+        self._zero.set()
+
+    def __enter__(self) -> None:
+        self.n += 1
+        self._zero.clear()
+
+    def __exit__(self, *exc) -> None:
+        self.n -= 1
+        if self.n == 0:
+            self._zero.set()
+
+    async def wait(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self._zero.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+
+
+def webhook_route(services: Services, application: Application, tinbox: TelegramInbox, draining: asyncio.Event, in_flight: InFlight) -> web.RouteDef:
     settings = services.settings
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
     path = "/" + settings.webhook_path.strip("/")
@@ -70,24 +97,25 @@ def webhook_route(services: Services, application: Application, draining: asynci
         if not _secret_matches(given, secret):
             log.warning("rejected an update with a missing or wrong secret token from %s", request.remote)
             return web.Response(status=403, text="forbidden")
-        if draining.is_set():
-            return web.Response(status=503, text="shutting down")
-        try:
-            data = json.loads(await request.text())
-            if not _is_update(data):
+        with in_flight:
+            if draining.is_set():
+                metrics.REFUSED.labels("draining").inc()
+                return web.Response(status=503, text="shutting down")
+            try:
+                raw = await request.text()
+                data = json.loads(raw)
+                if not _is_update(data) or Update.de_json(data, application.bot) is None:
+                    return web.Response(status=400, text="not an update")
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError, OverflowError):
                 return web.Response(status=400, text="not an update")
-            update = Update.de_json(data, application.bot)
-        except (ValueError, KeyError, TypeError, AttributeError, RecursionError, OverflowError):
-            return web.Response(status=400, text="not an update")
-        if update is None:
-            return web.Response(status=400, text="not an update")
-        try:
-            first = await services.store.claim_update(update.update_id)
-        except StoreError as e:
-            log.warning("could not record update %s (%s): answering it anyway", update.update_id, e)
-            first = True
-        if first:
-            await application.update_queue.put(update)
-        return web.Response(status=200)
+            try:
+                await tinbox.deliver(data["update_id"], raw)
+            except Draining:
+                metrics.REFUSED.labels("draining").inc()
+                return web.Response(status=503, text="shutting down")
+            except StoreError:
+                metrics.REFUSED.labels("store").inc()
+                return web.Response(status=503, text="state store unavailable")
+            return web.Response(status=200)
 
     return web.post(path, receive)

@@ -18,9 +18,9 @@ import socket
 from telegram import Update
 from telegram.ext import Application
 
-from .inbox import Inbox
-from .services import Services
-from .state import InboxItem, StoreError
+from ...inbox import Inbox
+from ...services import Services
+from ...state import InboxItem, StoreError
 
 log = logging.getLogger("policybot.inbox")
 WEBHOOK_KEY = "webhook"  # "<fingerprint of URL and secret> <replica that registered it>"
@@ -28,17 +28,6 @@ WEBHOOK_KEY = "webhook"  # "<fingerprint of URL and secret> <replica that regist
 
 def replica_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
-def store_failure(error: BaseException | None) -> bool:
-    """The error (or what caused it) is the state store being unreachable."""
-    seen = 0
-    while error is not None and seen < 10:
-        if isinstance(error, StoreError):
-            return True
-        error = error.__cause__ or error.__context__
-        seen += 1
-    return False
 
 
 class TelegramInbox:
@@ -92,11 +81,20 @@ class TelegramInbox:
 
     async def drain(self, timeout: float):
         if self._consumer is not None:
+            # what polling fetched (and acknowledged) goes into the inbox before we stop
+            queue = self.application.update_queue
+            for _ in range(40):
+                if queue.empty():
+                    break
+                await asyncio.sleep(0.05)
             self._consumer.cancel()
             await asyncio.gather(self._consumer, return_exceptions=True)
         report = await self.inbox.drain(timeout)
         log.info("stopped: %d updates finished, %d released (%.1f s)", report.finished, report.released, report.seconds)
         return report
+
+    def pending(self) -> int:
+        return self.inbox.in_hand
 
 
 async def claim_webhook(services: Services, url: str, secret: str, owner: str) -> bool:

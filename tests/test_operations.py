@@ -45,7 +45,7 @@ def _update(update_id: int, text: str, chat_id: int = 100) -> dict:
     }
 
 
-async def test_webhook_checks_the_secret_serves_health_and_drains_on_stop(tmp_path, retriever):
+async def test_webhook_checks_the_secret_serves_health_and_drains_on_stop(tmp_path, retriever, caplog):
     api = FakeBotAPI(TOKEN, Faults(delay=0.5))
     await api.start()
     port = _free_port()
@@ -98,6 +98,8 @@ async def test_webhook_checks_the_secret_serves_health_and_drains_on_stop(tmp_pa
             await asyncio.wait_for(server, 60)
         sent = api.calls_of("sendMessage")
         assert len(sent) == 4  # every acknowledged update answered, the redelivery not again
+        # webhook mode on SQLite is one replica only, and it says so
+        assert "webhook mode with the state in SQLite" in caplog.text and "run exactly ONE replica" in caplog.text
         assert any("besøksbidrag" in c.params["text"] for c in sent)
     finally:
         if not server.done():

@@ -12,7 +12,7 @@ acknowledged, taken with a lease, and marked done only after its reply was sent.
   same replica once the store answers again (it keeps the lease): the user never sees
   «Beklager» for an outage.
 * ``drain()`` stops taking work, waits a bounded time for the updates in hand, and gives
-  back the rest.
+  back the rest (a reply already on its way to Telegram gets a moment more).
 
 Replies are sent at least once and, outside one narrow window, exactly once: a reply sent
 whose ``done`` mark never reaches the store (the process dies in the milliseconds between,
@@ -25,6 +25,8 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from . import metrics
@@ -36,7 +38,36 @@ MAX_ATTEMPTS = 6  # an update taken this often (each time a replica died on it) 
 SWEEP_SECONDS = 0.5
 DELIVER_TIMEOUT = 1.5  # the webhook answers 503 within about this long when the store hangs
 
+SEND_GRACE = 2.0  # at the drain deadline, a reply on its way to Telegram gets this much more
+
 Handler = Callable[[InboxItem], Awaitable[None]]
+
+
+class _Work:
+    """What the drain needs to know about one update in hand."""
+
+    __slots__ = ("sending",)
+
+    def __init__(self) -> None:
+        self.sending = 0
+
+
+_current: ContextVar[_Work | None] = ContextVar("inbox_work", default=None)
+
+
+@contextmanager
+def sending():
+    """Channels wrap each outgoing call in this: a drain that runs out of time lets an
+    update whose reply is on its way finish instead of cutting it off (a reply cut off
+    after Telegram received it would be sent again by the replica that takes over)."""
+    work = _current.get()
+    if work is not None:
+        work.sending += 1
+    try:
+        yield
+    finally:
+        if work is not None:
+            work.sending -= 1
 
 
 class StoreWatch:
@@ -75,6 +106,7 @@ class Inbox:
         self.store, self.owner, self.handle = store, owner, handle
         self.lease, self.concurrency = lease, concurrency
         self._tasks: dict[int, asyncio.Task] = {}
+        self._work: dict[int, _Work] = {}
         self._stop = asyncio.Event()
         self._background: list[asyncio.Task] = []
         self._unfinished: set[int] = set()  # stopped by the drain: to be given back
@@ -101,6 +133,9 @@ class Inbox:
         pending = list(self._tasks.values())
         if pending:
             await asyncio.wait(pending, timeout=timeout)
+        on_the_way = [t for uid, t in self._tasks.items() if not t.done() and self._work.get(uid) and self._work[uid].sending]
+        if on_the_way:
+            await asyncio.wait(on_the_way, timeout=SEND_GRACE)
         left = [uid for uid, task in self._tasks.items() if not task.done()]
         for uid in left:
             self._tasks[uid].cancel()
@@ -159,6 +194,8 @@ class Inbox:
     # --- processing --------------------------------------------------------------------------
 
     async def _process(self, item: InboxItem) -> None:
+        work = self._work[item.update_id] = _Work()
+        _current.set(work)  # this task's own context: the channel's sends mark it
         try:
             metrics.STAGE.labels("queue").observe(max(0.0, time.time() - item.received))
             if item.attempts > MAX_ATTEMPTS:
@@ -186,6 +223,7 @@ class Inbox:
             await self._mark_done(item.update_id)
         finally:
             self._tasks.pop(item.update_id, None)
+            self._work.pop(item.update_id, None)
             metrics.IN_HAND.set(len(self._tasks))
 
     async def _mark_done(self, update_id: int) -> None:

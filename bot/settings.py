@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     database_wait: float = Field(60.0, ge=0, le=3600, description="at start, how long to wait for an unreachable database before giving up")
     prune_interval_minutes: int = Field(60, ge=1, le=24 * 60, description="how often old rows are deleted (retention, answer TTL)")
     inbox_lease_seconds: float = Field(15.0, ge=1, le=600, description="an update a replica took and did not finish is taken over by another after this long")
-    drain_seconds: float = Field(8.0, ge=1, le=120, description="on SIGTERM, how long to finish the updates in hand before giving the rest back")
+    drain_seconds: float = Field(6.0, ge=1, le=120, description="on SIGTERM, how long to finish the updates in hand before giving the rest back")
 
     # Telegram
     telegram_token: SecretStr | None = None

@@ -110,3 +110,21 @@ async def test_the_drain_finishes_what_it_can_and_gives_back_the_rest(store):
     finally:
         report = await b.drain(2)
     assert b.finished == 2 and report.released == 0
+
+
+async def test_a_reply_on_its_way_when_the_drain_runs_out_is_let_finish(store):
+    """Cutting off a reply Telegram may already have received would make the replica that
+    takes the update over send it again: a send in progress at the deadline may finish."""
+    from bot.inbox import sending
+
+    async def slow_send(item) -> None:
+        with sending():
+            await asyncio.sleep(0.8)
+
+    a = Inbox(store, "A", slow_send, lease=30, concurrency=8)
+    a.start()
+    await a.deliver(40, "{}")
+    await asyncio.sleep(0.1)
+    report = await a.drain(0.2)
+    assert (report.finished, report.released) == (1, 0)
+    assert (await store.inbox_counts())["done"] == 1

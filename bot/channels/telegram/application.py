@@ -32,6 +32,7 @@ from telegram.ext import (
 )
 
 from ... import commands
+from ...inbox import sending
 from ...services import Services
 from .handlers import TelegramBot
 from .inbox import WEBHOOK_KEY, TelegramInbox, claim_webhook
@@ -64,7 +65,8 @@ class RetryingRateLimiter(AIORateLimiter):
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
         for attempt in range(self._network_retries + 1):
             try:
-                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+                with sending():  # a drain lets this call finish (bot.inbox)
+                    return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
             except RetryAfter:
                 raise
             except InvalidToken:

@@ -223,11 +223,14 @@ class Services:
 
 
 def _publish_locally(index_dir, name: str) -> None:
-    from index.store import _publish
+    """This host's cache follows: its CURRENT names the served build, and only it and the
+    one before are kept."""
+    from index.store import _prune, _publish
 
     cur = current_build(index_dir)
     if cur is None or cur.name != name:
         _publish(index_dir, name)
+        _prune(index_dir, keep=name)
 
 
 def build_services(settings: Settings, retriever: Retriever | None = None, batching: bool = True) -> Services:

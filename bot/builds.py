@@ -80,7 +80,10 @@ async def adopt_published(store: StateStore, index_dir: Path) -> str | None:
     name = await store.get_meta(BUILD_KEY)
     if name is None:
         return None
-    await fetch_build(store, index_dir, name)
+    try:
+        await fetch_build(store, index_dir, name)
+    except FileNotFoundError:  # named by an older version: the replica publishes its own at open
+        return None
     current = current_build(index_dir)
     if current is None or current.name != name:
         await asyncio.to_thread(_publish, Path(index_dir), name)

@@ -142,13 +142,22 @@ class Services:
         mine = self.retriever.build
         published = await self.store.init_meta(builds.BUILD_KEY, mine)
         await self.store.init_meta(builds.STAGED_KEY, mine)
-        if published == mine:
+        if published != mine:
+            try:
+                await self._switch(published)
+            except (FileNotFoundError, IndexStoreError) as e:
+                if await self.store.has_blob(f"build/{published}"):
+                    raise
+                # named by an older version of the bot, which kept builds on each host only
+                log.warning("the store names build %s, which no host has shared (%s): publishing this replica's %s", published, e, mine)
+                await self.store.set_meta(builds.BUILD_KEY, mine)
+                await self.store.set_meta(builds.STAGED_KEY, mine)
+                published = mine
+        if published == mine and self.shared:
             try:
                 await builds.upload_build(self.store, index_dir, mine)
             except FileNotFoundError as e:  # an index dir given explicitly, read-only: fine
                 log.info("not publishing this replica's build to the store: %s", e)
-        else:
-            await self._switch(published)
         self.published = published
         metrics.set_build(self.retriever.build, published)
 
@@ -190,7 +199,8 @@ class Services:
             else:
                 change = await self._switch(candidate)
                 change.before = served
-            await builds.upload_build(self.store, self.settings.resolved_index_dir, candidate)
+            if self.shared:
+                await builds.upload_build(self.store, self.settings.resolved_index_dir, candidate)
             await self.store.set_meta(builds.BUILD_KEY, candidate)
             self.published = candidate
             metrics.set_build(candidate, candidate)

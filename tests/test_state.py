@@ -202,6 +202,23 @@ async def test_a_restarted_single_process_keeps_preferences_and_vis_flere(tmp_pa
         await second.close()
 
 
+async def test_a_build_named_by_an_older_version_is_replaced_by_this_replicas(tmp_path, pg_db, retriever):
+    """Before builds were shared, the store named a build each host kept for itself: a
+    replica of this version publishes its own instead of failing to start."""
+    from bot.services import build_services
+    from bot.settings import Settings
+
+    s = build_services(Settings(data_dir=tmp_path / "a", index_dir=tmp_path / "unused", database_url=pg_db, user_salt="s"), retriever)
+    await s.store.open()
+    await s.store.set_build("20260101T000000Z-abc123")
+    await s.store.close()
+    await s.open()
+    try:
+        assert await s.store.get_build() == retriever.build and s.serves_published
+    finally:
+        await s.close()
+
+
 async def test_a_replica_that_cannot_follow_a_build_does_not_reload_its_index(services):
     """The store names a build this replica's index directory does not publish: following
     must cost a file read, not an index load every few seconds."""

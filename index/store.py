@@ -377,11 +377,19 @@ def _build_locked(corpus, index_dir, embedder, force, progress, on_total, pack_p
         report.seconds = time.perf_counter() - t0
         return report
     existing = index_dir / "builds" / name
-    if not force and existing.is_dir() and (m := _read_manifest(existing)) is not None and not _damaged(existing, m):
+    m = _read_manifest(existing) if existing.is_dir() else None
+    reusable = (
+        m is not None
+        and m.get("format_version") == FORMAT_VERSION
+        and m.get("chunker_version") == CHUNKER_VERSION
+        and m.get("model", {}).get("name") == embedder.name
+        and not _damaged(existing, m)
+    )
+    if not force and reusable:
         # built before (or fetched from the store): publish it again, nothing to compute
         _publish(index_dir, name)
         _prune(index_dir, keep=name)
-        report.chunks, report.build = int(m["chunk_count"]), name
+        report.chunks, report.build = int(m["chunk_count"]), name  # type: ignore[index]
         report.seconds = time.perf_counter() - t0
         return report
     if old is not None and not same_setup:

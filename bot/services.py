@@ -20,7 +20,7 @@ from .builds import Change
 from .engine import Engine
 from .privacy import load_salt
 from .settings import Settings
-from .state import SchemaTooNew, StateStore, StoreError, open_store
+from .state import StateStore, StoreError, open_store
 
 log = logging.getLogger("policybot.services")
 
@@ -58,9 +58,9 @@ async def open_store_waiting(store: StateStore, wait: float) -> None:
             if said:
                 log.info("the state database is reachable again")
             return
-        except SchemaTooNew:
-            raise
         except StoreError as e:
+            if not (e.retryable and store.remote):
+                raise
             if time.monotonic() >= deadline:
                 raise StoreError(f"{e} (ga opp etter {wait:.0f} s)") from e
             if not said:

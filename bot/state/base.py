@@ -10,11 +10,16 @@ from retrieval.models import Filters
 
 
 class StoreError(Exception):
-    """The state database cannot be reached or used."""
+    """The state database cannot be reached or used. ``retryable``: waiting may help (the
+    server is unreachable), as opposed to a missing driver or a refused schema."""
+
+    retryable = True
 
 
 class SchemaTooNew(StoreError):
     """The database was migrated by a newer version of the bot."""
+
+    retryable = False
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,8 @@ class Summary:
 
 class StateStore(ABC):
     """Async, safe to share between concurrent handlers (and, for PostgreSQL, replicas)."""
+
+    remote = False  # a server that can be down for a while (PostgreSQL), not a local file
 
     def __init__(self, *, answer_ttl: float, retention: float) -> None:
         self.answer_ttl = answer_ttl  # seconds a button on an answer keeps working

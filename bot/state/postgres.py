@@ -38,6 +38,7 @@ class PostgresStore(SqlStore):
     database that is down or partitioned makes calls fail in seconds instead of hanging."""
 
     _skip_locked = " FOR UPDATE SKIP LOCKED"
+    remote = True
 
     def __init__(self, url: str, *, answer_ttl: float, retention: float, min_size: int = 1, max_size: int = 8, timeout: float = 5.0) -> None:
         super().__init__(answer_ttl=answer_ttl, retention=retention)
@@ -51,7 +52,9 @@ class PostgresStore(SqlStore):
             import psycopg
             from psycopg_pool import AsyncConnectionPool
         except ImportError as e:
-            raise StoreError("PostgreSQL trenger psycopg: pip install 'policybot[postgres]'") from e
+            error = StoreError("PostgreSQL trenger psycopg: pip install 'policybot[postgres]'")
+            error.retryable = False
+            raise error from e
         self._errors = (psycopg.Error, OSError)
         target = await self._probe(psycopg)
         _scrub_logs(self._secrets())

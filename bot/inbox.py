@@ -201,20 +201,8 @@ class Inbox:
             if item.attempts > MAX_ATTEMPTS:
                 log.error("update %s was taken %d times without finishing: dropped", item.update_id, item.attempts)
             else:
-                delay = 0.5
-                while True:
-                    try:
-                        await self.handle(item)
-                        break
-                    except StoreError as e:
-                        metrics.STORE_ERRORS.inc()
-                        if self.draining:
-                            raise asyncio.CancelledError from e  # the drain releases it
-                        self.watch.failed(e)
-                        log.debug("update %s waits for the state store: %s", item.update_id, e)
-                        metrics.RETRIED.inc()
-                        await asyncio.sleep(delay)
-                        delay = min(delay * 2, 4.0)
+                if not await self._handle_until_done(item):
+                    return  # another replica took it over meanwhile: it answers
             await self._mark_done(item.update_id)
         except asyncio.CancelledError:
             self._unfinished.add(item.update_id)  # drain() gives it back
@@ -225,6 +213,31 @@ class Inbox:
             self._tasks.pop(item.update_id, None)
             self._work.pop(item.update_id, None)
             metrics.IN_HAND.set(len(self._tasks))
+
+    async def _handle_until_done(self, item: InboxItem) -> bool:
+        """Run the handler; while it fails on the store, try again once the store answers
+        and this replica still holds the lease. False when the lease passed to another
+        replica meanwhile (an outage longer than the lease): that one answers it."""
+        delay = 0.5
+        while True:
+            try:
+                await self.handle(item)
+                return True
+            except StoreError as e:
+                metrics.STORE_ERRORS.inc()
+                if self.draining:
+                    raise asyncio.CancelledError from e  # the drain releases it
+                self.watch.failed(e)
+                log.debug("update %s waits for the state store: %s", item.update_id, e)
+                metrics.RETRIED.inc()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 4.0)
+            try:
+                if not await self.store.inbox_renew(self.owner, [item.update_id], self.lease):
+                    log.info("update %s: its lease passed to another replica during the outage", item.update_id)
+                    return False
+            except StoreError:
+                pass  # still down: the next attempt will say so again
 
     async def _mark_done(self, update_id: int) -> None:
         """Until the store has it (the lease stays renewed meanwhile): a reply whose done

@@ -128,3 +128,22 @@ async def test_a_reply_on_its_way_when_the_drain_runs_out_is_let_finish(store):
     report = await a.drain(0.2)
     assert (report.finished, report.released) == (1, 0)
     assert (await store.inbox_counts())["done"] == 1
+
+
+async def test_an_update_whose_lease_passed_during_an_outage_is_left_to_its_new_holder(store):
+    """The store was down longer than the lease and another replica took the update over:
+    the first one, retrying, must not answer it too."""
+    w = Worker()
+    w.fail_store = 10**6  # the store stays "down" for A until B has the update
+    a = Inbox(store, "A", w, lease=0.3, concurrency=8)
+    # no sweep or renewal on A: as if its renewals failed throughout the outage
+    await a.deliver(50, "{}")
+    taken = []
+    while not taken:  # A's lease expires; B takes the update over
+        await asyncio.sleep(0.1)
+        taken = await store.inbox_lease("B", 10, lease=30)
+    assert [t.update_id for t in taken] == [50]
+    w.fail_store = 0  # the store is back for A
+    await _until(lambda: not a.in_hand)
+    assert w.done == [] and a.finished == 0
+    assert (await store.inbox_counts())["leased"] == 1  # B's, to answer

@@ -175,6 +175,10 @@ class Inbox:
             self.watch.failed(e)
             raise
         self.watch.ok()
+        if self.draining and state in ("new", "taken"):
+            # the drain began while this was being committed: give it straight back
+            await self._give_back(update_id)
+            return state
         if state == "new":
             metrics.RECEIVED.inc()
             self._spawn(InboxItem(update_id, payload, 1, time.time()))
@@ -184,6 +188,12 @@ class Inbox:
         else:
             metrics.DUPLICATE.labels(state).inc()
         return state
+
+    async def _give_back(self, update_id: int) -> None:
+        try:
+            metrics.RELEASED.inc(await self.store.inbox_release(self.owner, [update_id]))
+        except StoreError:
+            pass  # taken over when its lease expires
 
     def _spawn(self, item: InboxItem) -> None:
         if item.update_id in self._tasks:  # already in hand here

@@ -18,7 +18,7 @@ RETRIED = Counter("policybot_updates_retried", "Updates taken again: a re-delive
 RELEASED = Counter("policybot_updates_released", "Updates given back to the inbox unfinished (store errors, drain)", registry=REGISTRY)
 REFUSED = Counter("policybot_updates_refused", "Deliveries answered 503 (store unreachable or draining)", ["reason"], registry=REGISTRY)
 STORE_ERRORS = Counter("policybot_store_errors", "Calls to the state store that failed", registry=REGISTRY)
-ANSWERS = Counter("policybot_answers", "Questions answered, by outcome", ["outcome"], registry=REGISTRY)  # covered, caveat, not_covered
+ANSWERS = Counter("policybot_answers", "Questions answered, by outcome", ["outcome"], registry=REGISTRY)  # covered, caveat, not_covered, other
 STAGE = Histogram(
     "policybot_stage_seconds", "Time per stage: queue (received to taken), search, send", ["stage"], registry=REGISTRY,
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
@@ -34,13 +34,16 @@ def set_build(served: str, published: str | None) -> None:
 
 
 def count_answer(view: object) -> None:
-    """A question's outcome: covered, covered with the caveat, or not covered."""
+    """A question's outcome: covered, covered with the caveat, not covered, or other (the
+    question was read as a claim to check, a comparison, a chapter list or small talk)."""
     from .views import AnswerPage, NotCovered
 
     if isinstance(view, NotCovered):
         ANSWERS.labels("not_covered").inc()
     elif isinstance(view, AnswerPage):
         ANSWERS.labels("caveat" if view.confidence == "low" else "covered").inc()
+    else:
+        ANSWERS.labels("other").inc()
 
 
 @contextmanager

@@ -113,7 +113,7 @@ async def test_kill_rolling_restart_and_sigterm_lose_nothing_and_answer_once(tmp
             assert delta("policybot_updates_received_total") == 20
             assert delta("policybot_updates_answered_total") == 20
             assert delta("policybot_updates_duplicate_total") == 5
-            assert delta("policybot_answers_total") == 20  # covered + caveat + not covered
+            assert delta("policybot_answers_total") == 20  # covered + caveat + not covered + other
             assert all(_metric(x, "policybot_ready") == 1 for x in after)
             assert all('policybot_build_info{build="' in "".join(x) for x in after)
             assert len(all_chats) == sum(1 for c in all_chats if api.sent_per_chat.get(c) == 1)

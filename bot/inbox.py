@@ -111,12 +111,14 @@ class Inbox:
         self._background: list[asyncio.Task] = []
         self._unfinished: set[int] = set()  # stopped by the drain: to be given back
         self.draining = False
+        self.started = False  # deliveries before start() get 503 (the listener opens first)
         self.finished = 0  # processed and marked done by this replica since start
         self.watch = StoreWatch()
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
+        self.started = True
         self._background = [asyncio.create_task(self._sweep(), name="inbox-sweep"), asyncio.create_task(self._renew(), name="inbox-renew")]
 
     @property
@@ -161,7 +163,7 @@ class Inbox:
     async def deliver(self, update_id: int, payload: str) -> str:
         """Commit an update (new, re-delivered or duplicate) and start it if this replica
         got its lease. Returns the store's verdict; raises Draining or StoreError."""
-        if self.draining:
+        if self.draining or not self.started:
             raise Draining()
         try:
             state = await asyncio.wait_for(self.store.inbox_receive(update_id, payload, self.owner, self.lease), DELIVER_TIMEOUT)

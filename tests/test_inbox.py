@@ -49,6 +49,8 @@ async def _until(cond, timeout: float = 10.0) -> None:
 async def test_each_update_is_processed_once_and_duplicates_are_dropped(store):
     w = Worker()
     inbox = Inbox(store, "A", w, lease=10, concurrency=8)
+    with pytest.raises(Draining):  # not started yet: the webhook says 503
+        await inbox.deliver(1, '{"update_id": 1}')
     inbox.start()
     try:
         assert [await inbox.deliver(u, f'{{"update_id": {u}}}') for u in (1, 2, 3)] == ["new"] * 3
@@ -67,8 +69,8 @@ async def test_a_dead_replicas_updates_are_taken_over_when_their_lease_expires(s
     assert await store.inbox_receive(11, "{}", "A", lease=0.5) == "new"
     w = Worker()
     b = Inbox(store, "B", w, lease=10, concurrency=8)
-    assert await b.deliver(11, "{}") == "held"  # Telegram re-delivers: A's lease still runs
     b.start()
+    assert await b.deliver(11, "{}") == "held"  # Telegram re-delivers: A's lease still runs
     try:
         await _until(lambda: sorted(w.done) == [10, 11])
         await _until(lambda: b.finished == 2)
@@ -136,7 +138,7 @@ async def test_an_update_whose_lease_passed_during_an_outage_is_left_to_its_new_
     w = Worker()
     w.fail_store = 10**6  # the store stays "down" for A until B has the update
     a = Inbox(store, "A", w, lease=0.3, concurrency=8)
-    # no sweep or renewal on A: as if its renewals failed throughout the outage
+    a.started = True  # taking deliveries, but no sweep or renewal: as if they failed throughout the outage
     await a.deliver(50, "{}")
     taken = []
     while not taken:  # A's lease expires; B takes the update over

@@ -108,7 +108,7 @@ class PostgresStore(SqlStore):
         try:
             params = conninfo_to_dict(self._url)
         except psycopg.Error:
-            raise StoreError("POLICYBOT_DATABASE_URL er ikke en gyldig PostgreSQL-adresse (postgresql://bruker:passord@vert:port/database)") from None
+            raise _final(StoreError("POLICYBOT_DATABASE_URL er ikke en gyldig PostgreSQL-adresse (postgresql://bruker:passord@vert:port/database)")) from None
         target = f"{params.get('host') or 'localhost'}:{params.get('port') or 5432}/{params.get('dbname') or ''}"
         try:
             conn = await psycopg.AsyncConnection.connect(self._url, connect_timeout=CONNECT_TIMEOUT, autocommit=True)
@@ -116,9 +116,9 @@ class PostgresStore(SqlStore):
             reason = self._clean(_first_line(e))
             detail = reason.removeprefix("connection is bad: ")
             if detail.startswith("invalid "):  # libpq refused a parameter's value
-                raise StoreError(f"POLICYBOT_DATABASE_URL har en ugyldig verdi: {detail}") from None
+                raise _final(StoreError(f"POLICYBOT_DATABASE_URL har en ugyldig verdi: {detail}")) from None
             if "authentication" in reason or "does not exist" in reason or "no pg_hba.conf" in reason:
-                raise StoreError(f"PostgreSQL på {target} avviste tilkoblingen: {reason}") from None
+                raise _final(StoreError(f"PostgreSQL på {target} avviste tilkoblingen: {reason}")) from None
             raise StoreError(f"får ikke kontakt med PostgreSQL på {target}: {reason}") from None
         except (psycopg.Error, OSError) as e:
             raise StoreError(f"får ikke brukt PostgreSQL på {target}: {self._clean(_first_line(e))}") from None
@@ -149,6 +149,12 @@ class PostgresStore(SqlStore):
                 return cur.rowcount
         except self._errors + (PoolTimeout,) as e:
             raise StoreError(f"PostgreSQL: {_first_line(e)}") from e
+
+
+def _final(error: StoreError) -> StoreError:
+    """A fault waiting will not mend (a bad URL, refused credentials): no retries at start."""
+    error.retryable = False
+    return error
 
 
 def _first_line(e: BaseException) -> str:

@@ -379,13 +379,15 @@ def _build_locked(corpus, index_dir, embedder, force, progress, on_total, pack_p
     existing = index_dir / "builds" / name
     m = _read_manifest(existing) if existing.is_dir() else None
     reusable = (
-        m is not None
+        not force
+        and isinstance(m, dict)
         and m.get("format_version") == FORMAT_VERSION
         and m.get("chunker_version") == CHUNKER_VERSION
-        and m.get("model", {}).get("name") == embedder.name
-        and not _damaged(existing, m)
+        and isinstance(m.get("model"), dict)
+        and m["model"].get("name") == embedder.name
+        and _loads(index_dir, name)  # every digest and count, as search would check them
     )
-    if not force and reusable:
+    if reusable:
         # built before (or fetched from the store): publish it again, nothing to compute
         _publish(index_dir, name)
         _prune(index_dir, keep=name)
@@ -501,6 +503,14 @@ def _build_locked(corpus, index_dir, embedder, force, progress, on_total, pack_p
     report.build = name
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _loads(index_dir: Path, name: str) -> bool:
+    try:
+        load_index(index_dir, name)
+        return True
+    except IndexStoreError:
+        return False
 
 
 def _write_build(path: Path, chunks: list[Chunk], matrix: np.ndarray, text_matrix: np.ndarray) -> None:

@@ -254,12 +254,13 @@ class Engine(VolunteerTools):
         result = await self._search(q, prefs, self.per_page * PAGES)
         token = secrets.token_urlsafe(6)
         hits = [] if result.abstained else result.hits
-        shown = hits[: self.per_page]
+        topic = result.topic if hits and not prefs.commitments_only else None
+        shown_ids = tuple(c.id for c in topic.shown[: self.per_page]) if topic is not None else tuple(h.chunk.id for h in hits[: self.per_page])
         await self._bookkeep(
             "saving an answer",
             self.store.save_answer(
                 token,
-                AnswerRecord(q, prefs, self._retriever.build, user, source, bool(hits), result.confidence, tuple(h.chunk.id for h in shown)),
+                AnswerRecord(q, prefs, self._retriever.build, user, source, bool(hits), result.confidence, shown_ids),
             ),
         )
         if not hits:

@@ -180,6 +180,8 @@ def find_topic(
     # an introductory paragraph that scores about the same, then its other promises
     best = promise_first(hits)
     shown = [h.chunk for h in best] + [c for c in promises if c.id not in {h.chunk.id for h in best}]
+    if opening_chunk is not None and opening_chunk in shown[:3]:
+        opening = ""  # the opening paragraph is among the passages shown: not quoted twice
     related: list[TopicSection] = []
     for k, _m in sorted(mass.items(), key=lambda kv: -kv[1]):
         d, p = k

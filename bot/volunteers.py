@@ -5,12 +5,12 @@ store, the search pool and the fixed replies."""
 from __future__ import annotations
 
 import asyncio
-import re
 import secrets
 
 from retrieval.claims import check as check_claim
 from retrieval.facts import coverage, key_terms
 from retrieval.models import Filters, Hit, SearchResult
+from retrieval.sections import chapter_of
 
 from . import buttons as b
 from . import wording as w
@@ -105,7 +105,7 @@ class VolunteerTools:
         if chunk is None:
             return None
         tree = self._retriever.sections.get(chunk.doc_id)
-        node = tree.node_of(chapter_of(chunk.section)) if tree else None
+        node = tree.node_of(chapter_of(chunk.section)) if tree else None  # «Mer fra samme tema»: the passage's chapter
         if node is None:
             return None
         return Button(w.SAME_TOPIC, b.Topic(self.doc_digest(chunk.doc_id), node, 0))
@@ -123,7 +123,7 @@ class VolunteerTools:
         here = tree.get(node) if tree else None
         if doc is None or here is None or page < 0:
             return self.expired()
-        chunks = _under(tree, node) if subtree else here.chunks
+        chunks = tree.under(node) if subtree else here.chunks
         if commitments_only:
             chunks = [i for i in chunks if r.chunks[i].kind == "commitment"]
         pages = max(1, -(-len(chunks) // SECTION_PAGE))
@@ -168,22 +168,6 @@ class VolunteerTools:
             title = mark + short(h.chunk.text, 50)
             items.append(InlineItem(id="s" + digest(h.chunk.id), title=title, description=short(h.doc.title, 120), passage=Passage.of(n, h)))
         return items
-
-
-def chapter_of(path: tuple[str, ...]) -> tuple[str, ...]:
-    """The chapter a section belongs to: its first level, or its first two when the first
-    is a part («Del 2: …»). «Mer fra samme tema» opens it."""
-    return tuple(path[:2]) if path and re.match(r"^Del\s+\d", path[0]) else tuple(path[:1])
-
-
-def _under(tree, node: int) -> list[int]:
-    """The chunk positions in a section and its subsections, in document order."""
-    out, stack = [], [node]
-    while stack:
-        n = tree.nodes[stack.pop()]
-        out.extend(n.chunks)
-        stack.extend(n.children)
-    return sorted(out)
 
 
 def representative(terms: tuple[str, ...], hits: list[Hit]) -> Hit | None:

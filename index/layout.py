@@ -28,11 +28,19 @@ A coarser label is preferred to a wrong one: no label is carried across a part t
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from .manifest import Structure
-from .parse import Unit
+
+if TYPE_CHECKING:  # pragma: no cover - parse imports this module
+    from .parse import Unit
 
 _PART = re.compile(r"^Del\s+\d{1,2}\b")
+
+
+def is_part_title(title: str) -> bool:
+    """«Del 3: Trygghet i urolige tid»: a part of a document, above its chapters."""
+    return bool(_PART.match(title))
 _LIST_ITEM = re.compile(r"^\d{1,2}\.\s")  # "6. Ta vare på kulturarven. …": an item of a numbered list
 
 
@@ -74,7 +82,7 @@ def _intro_before_title(units: list[Unit], st: Structure, text: str) -> None:
     chapters, subsections, own_parts = frozenset(st.chapters), frozenset(st.subsections), frozenset(st.parts)
 
     def is_part(title: str) -> bool:
-        return bool(_PART.match(title)) or title in own_parts
+        return is_part_title(title) or title in own_parts
 
     part = chapter = sub = None
     box = False  # the chapter opened with its sections' titles listed together
@@ -113,7 +121,7 @@ def _intro_before_title(units: list[Unit], st: Structure, text: str) -> None:
         if any(h.placed for h in group):
             claim = []  # a maintainer said where this section opens
 
-        if parts and not titles and not claim and chapter is not None and not listed and all(_PART.match(h.text) for h in parts):
+        if parts and not titles and not claim and chapter is not None and not listed and all(is_part_title(h.text) for h in parts):
             # "Del 2: …" inside the first section of the part's first chapter
             part = parts[-1].text
             for m in members:

@@ -90,13 +90,6 @@ class Structure:
                 out[key] = dict(getattr(self, key))
         return out
 
-    def key(self) -> list:
-        return (
-            [self.layout, *map(list, (self.chapters, self.subsections, self.not_headings, self.headings, self.notes)), [list(x) for x in self.rename]]
-            + ([[list(x) for x in self.starts]] if self.starts else [])
-            + ([list(self.parts)] if self.parts else [])
-        )
-
 
 @dataclass(frozen=True)
 class Document:

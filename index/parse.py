@@ -25,6 +25,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from .layout import restructure
 from .manifest import Structure
 
 # Superscript digits used as footnote markers, and markdown emphasis.
@@ -456,8 +457,6 @@ def parse_document(text: str, structure: Structure | None = None) -> list[Unit]:
         prev_line_len = len(ln.text)
         i += 1
     close()
-    from .layout import restructure  # the layout pass works on units: a module of its own
-
     return restructure(units, structure, text)
 
 

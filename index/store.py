@@ -64,7 +64,7 @@ log = logging.getLogger("policybot.index")
 
 from .chunk import CHUNKER_VERSION, Chunk, chunk_document
 from .embed import Embedder
-from .manifest import Corpus, CorpusError, Document, Structure
+from .manifest import Corpus, CorpusError, Document
 from .parse import clean
 from .tokenize import grams, tokens
 from .vector_pack import PACK_NAME, read_pack
@@ -107,7 +107,9 @@ def build_name(hashes: dict[str, str], corpus_root: Path, model: str) -> str:
 
 
 def doc_hash(doc: Document, text: str) -> str:
-    meta = json.dumps([doc.id, doc.title, doc.publisher, doc.kind, doc.year, list(doc.inferred), doc.url] + ([doc.structure.key()] if doc.structure.key() != Structure().key() else []))
+    # the structure hints re-chunk a document, so they are part of its hash (when it has any)
+    structure = doc.structure.to_toml()
+    meta = json.dumps([doc.id, doc.title, doc.publisher, doc.kind, doc.year, list(doc.inferred), doc.url] + ([structure] if structure else []), sort_keys=True)
     return hashlib.sha256(meta.encode() + b"\0" + text.encode()).hexdigest()
 
 

@@ -3,10 +3,10 @@
 that is not a ``match`` is called one (the error that misleads a volunteer most)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from .claims import VERDICTS, check
+from .evaluate import read_jsonl
 
 
 class ClaimsError(Exception):
@@ -15,17 +15,7 @@ class ClaimsError(Exception):
 
 def load_claims(path: Path) -> list[dict]:
     items = []
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as e:
-        raise ClaimsError(f"{path}: kan ikke leses ({e.strerror})") from e
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except ValueError as e:
-            raise ClaimsError(f"{path}:{n}: ikke gyldig JSON ({e})") from e
+    for n, item in read_jsonl(path, ClaimsError):
         if not isinstance(item, dict) or "claim" not in item or item.get("verdict") not in VERDICTS:
             raise ClaimsError(f"{path}:{n}: trenger 'claim' og 'verdict' ({', '.join(VERDICTS)})")
         item.setdefault("id", f"line{n}")

@@ -25,6 +25,7 @@ from index.tokenize import STOPWORDS, tokens
 
 from .facts import META, covers
 from .models import DocInfo, Filters, Hit
+from .scope import current_programme
 
 if TYPE_CHECKING:  # pragma: no cover
     from .search import Retriever
@@ -150,12 +151,6 @@ class ClaimCheck:
         }
 
 
-def current_programme(docs: dict[str, DocInfo]) -> DocInfo | None:
-    """The newest party programme among the documents."""
-    programmes = [d for d in docs.values() if "program" in d.kind.lower()]
-    return max(programmes, key=lambda d: (d.year or "0", d.id), default=None)
-
-
 def _best(terms: tuple[str, ...], hits: list[Hit]) -> tuple[Hit | None, float]:
     """The passage that uses most of the claim's terms; commitments first on a tie, then
     the search's order."""
@@ -190,7 +185,7 @@ def check(retriever: "Retriever", claim: str, cover_min: float = COVER) -> Claim
     """The verdict on one claim."""
     claim = " ".join(claim.split())
     terms = claim_terms(claim)
-    programme = current_programme(retriever.docs)
+    programme = current_programme(retriever.docs.values())
     prog_filter = Filters(doc_ids=frozenset({programme.id})) if programme else Filters()
     others = frozenset(d for d in retriever.docs if programme is None or d != programme.id)
     prog_hits = retriever.search(claim, k=CANDIDATES, filters=prog_filter, abstain=False).hits

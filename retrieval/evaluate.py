@@ -29,26 +29,33 @@ class EvalError(Exception):
     pass
 
 
+def read_jsonl(path: Path, error: type[Exception]) -> list[tuple[int, object]]:
+    """The non-empty lines of a JSON-lines file with their line numbers, parsed; one
+    ``error`` line for a file that cannot be read or a line that is not JSON."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise error(f"{path}: kan ikke leses ({e.strerror})") from e
+    out = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            out.append((n, json.loads(line)))
+        except ValueError as e:
+            raise error(f"{path}:{n}: ikke gyldig JSON ({e})") from e
+    return out
+
+
 def load_items(path: Path) -> list[dict]:
     items = []
-    try:
-        f = open(path, encoding="utf-8")
-    except OSError as e:
-        raise EvalError(f"{path}: kan ikke leses ({e.strerror})") from e
-    with f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except ValueError as e:
-                raise EvalError(f"{path}:{n}: ikke gyldig JSON ({e})") from e
-            if not isinstance(item, dict) or "question" not in item or "gold" not in item:
-                raise EvalError(f"{path}:{n}: mangler 'question' eller 'gold'")
-            item.setdefault("id", f"line{n}")
-            item.setdefault("type", "none" if not item["gold"] else "unknown")
-            item.setdefault("difficulty", "")
-            items.append(item)
+    for n, item in read_jsonl(path, EvalError):
+        if not isinstance(item, dict) or "question" not in item or "gold" not in item:
+            raise EvalError(f"{path}:{n}: mangler 'question' eller 'gold'")
+        item.setdefault("id", f"line{n}")
+        item.setdefault("type", "none" if not item["gold"] else "unknown")
+        item.setdefault("difficulty", "")
+        items.append(item)
     if not items:
         raise EvalError(f"{path}: ingen spørsmål")
     return items

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .models import DocInfo
@@ -49,15 +50,22 @@ def _patterns(doc: DocInfo, others: list[DocInfo]) -> list[str]:
     return pats
 
 
-def named_documents(question: str, docs: list[DocInfo]) -> frozenset[str]:
-    """The ids of the documents the question names (empty when it names none, or all)."""
-    q = question.lower()
-    named = set()
-    for d in docs:
-        others = [o for o in docs if o.id != d.id]
-        if any(re.search(rf"\b(?:{p})\b", q) for p in _patterns(d, others)):
-            named.add(d.id)
-    return frozenset(named) if len(named) < len(docs) else frozenset()
+class DocumentNames:
+    """The ways a question can name each document, compiled once per loaded index."""
+
+    def __init__(self, docs: list[DocInfo]) -> None:
+        self._all = len(docs)
+        self._names = {}
+        for d in docs:
+            pats = _patterns(d, [o for o in docs if o.id != d.id])
+            if pats:
+                self._names[d.id] = re.compile(rf"\b(?:{'|'.join(f'(?:{p})' for p in pats)})\b")
+
+    def named(self, question: str) -> frozenset[str]:
+        """The ids of the documents the question names (empty when it names none, or all)."""
+        q = question.lower()
+        named = frozenset(doc for doc, names in self._names.items() if names.search(q))
+        return named if len(named) < self._all else frozenset()
 
 
 _PARTY = re.compile(r"\b(ap|aps|arbeiderparti\w*|arbeidarparti\w*|dere|deres|dykk|dykkar|partiet|labour|the party)\b", re.IGNORECASE)
@@ -68,7 +76,7 @@ def asks_about_the_party(question: str) -> bool:
     return bool(_PARTY.search(question))
 
 
-def current_programme(docs: list[DocInfo]) -> DocInfo | None:
-    """The newest party programme: what "Ap vil …" questions are about."""
+def current_programme(docs: Iterable[DocInfo]) -> DocInfo | None:
+    """The newest party programme: what "Ap vil …" questions and claims are about."""
     programmes = [d for d in docs if "program" in d.kind.lower()]
-    return max(programmes, key=lambda d: d.year or "") if programmes else None
+    return max(programmes, key=lambda d: (d.year or "0", d.id), default=None)

@@ -128,6 +128,9 @@ class Retriever:
         }
         self._doc_of = [self.docs[c.doc_id] for c in self.chunks]
         self._index_of = {c.id: i for i, c in enumerate(self.chunks)}
+        programme = scope.current_programme(self.docs.values())
+        self.current_programme = programme.id if programme else None  # what "Ap vil …" questions are about
+        self._doc_names = scope.DocumentNames(list(self.docs.values()))
         self._doc_vocab: dict[str, Vocabulary] = {}
         self._vocab = set(index.bm25.vocab_dict)
         self._gram_vocab = set(index.ngrams.vocab_dict)
@@ -331,7 +334,7 @@ class Retriever:
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None, abstain: bool = True) -> SearchResult:
         if filters is None or not filters.active:
-            named = scope.named_documents(query, list(self.docs.values()))
+            named = self._doc_names.named(query)
             if named:
                 # «Hva sier handlingsplanen om …»: held to the document it names; when that
                 # document has nothing on it, the others answer and the reply says so
@@ -387,18 +390,21 @@ class Retriever:
             )
         confidence = verdict.confidence if (verdict is not None and abstain) else None
         why = verdict.reason if (verdict is not None and abstain) else None
-        topic = self.topic_of(query, a.plan.expanded, ranked, english=a.plan.lang == "en")
+        topic = self.topic_of(query, a.plan.expanded, ranked, english=a.plan.lang == "en", prefer_doc=prog)
         if topic is not None and topic.found_by == "title" and confidence == "low":
             # a section found cleanly answers a broad question: not a caveat
             confidence = "high"
-        note = self._programme_silent(query, a.plan.bokmal) if party else None
+        note = self._programme_silent(prog, a.plan.bokmal) if prog is not None else None
         return SearchResult(
             query=query, abstained=False, hits=hits, confidence=confidence or "high", language=a.plan.lang, signals=a.signals, reason=why, topic=topic,
             scope_note=note, missing=missing,
         )
 
-    def topic_of(self, question: str, lexical_text: str, ranked: list[Hit], english: bool = False) -> "topics.TopicAnswer | None":
-        """The section answering a broad question (retrieval.topics), or None."""
+    def topic_of(
+        self, question: str, lexical_text: str, ranked: list[Hit], english: bool = False, prefer_doc: str | None = None
+    ) -> "topics.TopicAnswer | None":
+        """The section answering a broad question (retrieval.topics), or None; ``prefer_doc``:
+        the current programme, for a question about the party."""
         return topics.find_topic(
             question,
             lexical_text,
@@ -409,14 +415,8 @@ class Retriever:
             split=self.vocabulary.split,
             # (an English question's own words are not the documents': only its Bokmål terms count)
             known=(lambda w: True) if english else (lambda w: self.vocabulary.known(w) or bool(self.glossary.expansions(w))),
-            prefer_doc=self.current_programme if scope.asks_about_the_party(question) else None,
+            prefer_doc=prefer_doc,
         )
-
-    @property
-    def current_programme(self) -> str | None:
-        """The newest party programme in the corpus: what "Ap vil …" questions are about."""
-        doc = scope.current_programme(list(self.docs.values()))
-        return doc.id if doc else None
 
     def doc_vocabulary(self, doc_id: str) -> Vocabulary:
         """The words one document uses (compound-aware, as :attr:`vocabulary`)."""
@@ -425,12 +425,9 @@ class Retriever:
             self._doc_vocab[doc_id] = Vocabulary(texts, {t for text in texts for t in tokens(text)})
         return self._doc_vocab[doc_id]
 
-    def _programme_silent(self, question: str, bokmal: str) -> "scope.ScopeNote | None":
-        """A party question whose key word the current programme never uses while another
+    def _programme_silent(self, prog: str, bokmal: str) -> "scope.ScopeNote | None":
+        """A party question whose key word the programme ``prog`` never uses while another
         document does: «Programmet … nevner ikke kontantstøtte»."""
-        prog = self.current_programme
-        if prog is None or not scope.asks_about_the_party(question):
-            return None
         mine = self.doc_vocabulary(prog)
         for w in content_words(bokmal):
             if w in topics.GENERIC_WORDS or self.glossary.expansions(w):

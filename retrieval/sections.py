@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from index.chunk import Chunk
+from index.layout import is_part_title
 
 
 @dataclass
@@ -51,11 +52,26 @@ class SectionTree:
     def get(self, node: int) -> SectionNode | None:
         return self.nodes[node] if 0 <= node < len(self.nodes) else None
 
+    def under(self, node: int) -> list[int]:
+        """The chunk positions in a section and its subsections, in document order."""
+        out, stack = [], [node]
+        while stack:
+            n = self.nodes[stack.pop()]
+            out.extend(n.chunks)
+            stack.extend(n.children)
+        return sorted(out)
+
     def parent(self, node: int) -> int | None:
         n = self.get(node)
         if n is None or not n.path:
             return None
         return self._by_path[n.path[:-1]]
+
+
+def chapter_of(path: tuple[str, ...]) -> tuple[str, ...]:
+    """The chapter a section belongs to: its first level, or its first two when the first
+    is a part («Del 2: …»)."""
+    return tuple(path[:2]) if path and is_part_title(path[0]) else tuple(path[:1])
 
 
 def build_trees(chunks: list[Chunk]) -> dict[str, SectionTree]:

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from index.chunk import Chunk
+from index.layout import is_part_title
 from index.parse import split_sentences
 from index.tokenize import tokens
 
@@ -73,7 +74,7 @@ class TopicAnswer:
     found_by: str = "title"  # how it was found: a section's title names the topic
     shown: list[Chunk] = field(default_factory=list)  # what to show first: its best passages, promises first, then its other promises
 
-    def to_json(self, shown: int = 5) -> dict:
+    def to_json(self, limit: int = 5) -> dict:
         def sec(s: TopicSection) -> dict:
             return {"doc_id": s.doc.id, "title": s.doc.title, "path": list(s.path)}
 
@@ -81,8 +82,8 @@ class TopicAnswer:
             **sec(self.section),
             "opening": self.opening,
             "promises_total": len(self.promises),
-            "promises": [{"id": c.id, "section": list(c.section), "lead_in": c.lead_in, "text": c.text} for c in self.promises[:shown]],
-            "shown": [{"id": c.id, "kind": c.kind, "section": list(c.section), "lead_in": c.lead_in, "text": c.text} for c in self.shown[:shown]],
+            "promises": [{"id": c.id, "section": list(c.section), "lead_in": c.lead_in, "text": c.text} for c in self.promises[:limit]],
+            "shown": [{"id": c.id, "kind": c.kind, "section": list(c.section), "lead_in": c.lead_in, "text": c.text} for c in self.shown[:limit]],
             "related": [sec(s) for s in self.related],
         }
 
@@ -128,10 +129,11 @@ def find_topic(
     known=lambda w: True,
 ) -> TopicAnswer | None:
     """The section that answers ``question`` when it is broad and a section stands out
-    in ``hits`` (ranked passages); None for a specific question."""
+    in ``hits`` (ranked passages, promises already before their sections' paragraphs:
+    :func:`promise_first`); None for a specific question."""
     if not hits or not is_broad_wording(question):
         return None
-    words = [w for w in re.findall(r"[^\W\d_]{4,}", lexical_text.lower()) if w not in GENERIC_WORDS and not set(tokens(w)) <= _GENERIC]
+    words = [w for w in re.findall(r"[^\W\d_]{4,}", lexical_text.lower()) if not set(tokens(w)) <= _GENERIC]
     if any(not known(w) for w in words):
         return None  # «Hva mener Ap om KRLE-faget i skolen?»: the topic is a word the documents never use
     terms = topic_terms(lexical_text, split)
@@ -144,8 +146,6 @@ def find_topic(
             mass[key] = mass.get(key, 0.0) + w
     if not mass:
         return None
-    def bonus(doc_id: str) -> float:
-        return 1.25 if prefer_doc and doc_id == prefer_doc else 1.0
 
     named = [(k, m, _title_match(k[1][-1], terms)) for k, m in mass.items()]
     named = [(k, m, n) for k, m, n in named if n > 0 and m >= MIN_MASS]
@@ -155,7 +155,7 @@ def find_topic(
         return None
     # most topic words named, a chapter or section before a whole part, then the most
     # weight (a chapter holds its sections' weight too, so it wins over one of them)
-    key = max(named, key=lambda x: (x[2], not _is_part(x[0][1]), x[1], -len(x[0][1])))[0]
+    key = max(named, key=lambda x: (x[2], not (len(x[0][1]) == 1 and is_part_title(x[0][1][0])), x[1], -len(x[0][1])))[0]
     found_by = "title"
     doc_id, path = key
     tree = trees.get(doc_id)
@@ -163,7 +163,7 @@ def find_topic(
     if node is None:
         return None
     section = TopicSection(hits[0].doc if hits[0].chunk.doc_id == doc_id else next(h.doc for h in hits if h.chunk.doc_id == doc_id), path, node)
-    under = _subtree(tree, node)
+    under = tree.under(node)
     inside = [chunks[i] for i in under]
     opening_chunk = next((c for c in inside if c.kind == "paragraph"), inside[0] if inside else None)
     opening = ""
@@ -178,8 +178,7 @@ def find_topic(
     promises.sort(key=lambda c: (ranked.get(c.id, len(ranked) + index_of.get(c.id, 0) / 1e6),))
     # what the answer shows first: the section's best-ranked passages, a promise before
     # an introductory paragraph that scores about the same, then its other promises
-    best = promise_first(hits)
-    shown = [h.chunk for h in best] + [c for c in promises if c.id not in {h.chunk.id for h in best}]
+    shown = [h.chunk for h in hits] + [c for c in promises if c.id not in {h.chunk.id for h in hits}]
     if opening_chunk is not None and opening_chunk in shown[:3]:
         opening = ""  # the opening paragraph is among the passages shown: not quoted twice
     related: list[TopicSection] = []
@@ -217,18 +216,3 @@ def promise_first(hits: list[Hit]) -> list[Hit]:
             out[j - 1], out[j] = out[j], out[j - 1]
             j -= 1
     return out
-
-
-def _is_part(path: tuple[str, ...]) -> bool:
-    return len(path) == 1 and bool(re.match(r"^Del\s+\d", path[0]))
-
-
-def _subtree(tree: SectionTree, node: int) -> list[int]:
-    """The chunk positions under ``node``, in document order."""
-    out: list[int] = []
-    stack = [node]
-    while stack:
-        n = tree.nodes[stack.pop()]
-        out.extend(n.chunks)
-        stack.extend(n.children)
-    return sorted(out)
